@@ -1,0 +1,70 @@
+"""Database engines: SQLite by default, PostgreSQL for real deployments."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import platformdirs
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+APP_NAME = "helsami-portal"
+
+
+def default_db_url() -> str:
+    data = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+    data.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{data / 'portal.sqlite3'}"
+
+
+def normalise_url(url: str) -> str:
+    """Accept the URLs people type (postgresql://, postgres://) and pick the psycopg 3 driver."""
+    for prefix in ("postgresql+psycopg://", "sqlite://"):
+        if url.startswith(prefix):
+            return url
+    for prefix in ("postgresql://", "postgres://", "postgresql+psycopg2://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    raise ValueError(f"unsupported database URL scheme: {url.split(':', 1)[0]!r} "
+                     "(use sqlite:///PATH or postgresql://USER@HOST:PORT/DB)")
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def make_engine(url: str | None = None, *, pool_size: int = 10) -> Engine:
+    url = normalise_url(url or default_db_url())
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[1] if "///" in url else ""
+        if path and path != ":memory:":
+            Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=pool_size,
+            max_overflow=20,
+        )
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            # Let SQLAlchemy, not pysqlite, decide when transactions begin (see _on_begin).
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn):  # type: ignore[no-untyped-def]
+            # Writers take the lock up front so two writers never deadlock upgrading a read lock.
+            if conn.get_execution_options().get("write"):
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                conn.exec_driver_sql("BEGIN")
+
+        return engine
+    return sa.create_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
