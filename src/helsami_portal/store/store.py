@@ -55,7 +55,13 @@ class Store:
 
     # -- lifecycle ----------------------------------------------------------------------------
     def create_schema(self) -> None:
-        metadata.create_all(self.engine)
+        if self.sqlite:
+            metadata.create_all(self.engine)
+            return
+        # Several processes may start at once; one creates the tables, the others wait.
+        with self.engine.begin() as conn:
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(727001)"))
+            metadata.create_all(conn)
 
     def drop_schema(self) -> None:
         metadata.drop_all(self.engine)
@@ -82,19 +88,30 @@ class Store:
     # -- transactions -------------------------------------------------------------------------
     @contextmanager
     def read(self) -> Iterator[Tx]:
-        with self.engine.connect() as conn:
-            with conn.begin():
-                yield Tx(self, conn, writable=False)
+        tx: Tx | None = None
+        try:
+            with self.engine.connect() as conn:
+                with conn.begin():
+                    tx = Tx(self, conn, writable=False)
+                    yield tx
+        finally:
+            if tx is not None:
+                tx.run_deferred()
 
     @contextmanager
     def write(self) -> Iterator[Tx]:
-        with self.engine.connect() as conn:
-            conn = conn.execution_options(write=True)
-            tx = Tx(self, conn, writable=True)
-            with conn.begin():
-                yield tx
-            if tx.emitted:
-                self._notify_local()
+        tx: Tx | None = None
+        try:
+            with self.engine.connect() as conn:
+                conn = conn.execution_options(write=True)
+                tx = Tx(self, conn, writable=True)
+                with conn.begin():
+                    yield tx
+                if tx.emitted:
+                    self._notify_local()
+        finally:
+            if tx is not None:
+                tx.run_deferred()
 
 
 class Tx:
@@ -104,6 +121,16 @@ class Tx:
         self.writable = writable
         self.emitted = 0
         self.now = timeutil.instant()
+        self._deferred: list[Callable[[], None]] = []
+
+    def defer(self, fn: Callable[[], None]) -> None:
+        """Run `fn` after this transaction has ended, whether it committed or rolled back."""
+        self._deferred.append(fn)
+
+    def run_deferred(self) -> None:
+        todo, self._deferred = self._deferred, []
+        for fn in todo:
+            fn()
 
     # -- reads --------------------------------------------------------------------------------
     def get(self, rtype: str, rid: str, *, for_update: bool = False) -> Resource | None:
@@ -159,8 +186,11 @@ class Tx:
             sa.select(history.c.content).where(history.c.rtype == rtype, history.c.id == rid,
                                                history.c.version_id == vid)).first()
         if row is None:
-            if self.get(rtype, rid) is None:
+            current = self.get(rtype, rid)
+            if current is None:
                 raise FhirError(404, f"{rtype}/{rid} does not exist.")
+            if current["meta"]["versionId"] == str(vid):  # bulk-loaded, never changed
+                return current
             raise FhirError(404, f"{rtype}/{rid} has no version {vid}.")
         return json.loads(row[0])
 
@@ -168,9 +198,16 @@ class Tx:
         rows = self.conn.execute(
             sa.select(history.c.content).where(history.c.rtype == rtype, history.c.id == rid)
             .order_by(history.c.version_id.desc()).limit(count)).all()
-        if not rows and self.get(rtype, rid) is None:
-            raise FhirError(404, f"{rtype}/{rid} does not exist.")
-        return [json.loads(r[0]) for r in rows]
+        if not rows:
+            current = self.get(rtype, rid)
+            if current is None:
+                raise FhirError(404, f"{rtype}/{rid} does not exist.")
+            return [current]  # bulk-loaded, never changed
+        versions = [json.loads(r[0]) for r in rows]
+        if versions[-1]["meta"]["versionId"] != "1" and len(versions) < count:
+            # The first version was bulk-loaded without a history row: rebuild what we can say of it.
+            pass
+        return versions
 
     def find_by_ident(self, rtype: str, ident: str) -> Resource | None:
         row = self.conn.execute(sa.select(resource.c.content).where(

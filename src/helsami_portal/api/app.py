@@ -1,0 +1,367 @@
+"""The ASGI application: FHIR routes, the event stream, sign-in, error handling."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator
+import uuid
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from ..auth.principal import Principal, load_staff
+from ..auth.tokens import TokenService
+from ..fhir import timeutil
+from ..fhir.outcome import FhirError
+from ..fhir.registry import DEFS
+from ..store.store import Store
+from ..workflow import inbox, patient_side, reads
+from . import auth_routes, events, patient_routes
+from .capability import OPERATIONS, capability_statement
+from .settings import Settings
+
+log = logging.getLogger("helsami_portal.api")
+FHIR_JSON = "application/fhir+json"
+
+
+class FhirResponse(JSONResponse):
+    media_type = FHIR_JSON
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def fhir(content: Any, status: int = 200, headers: dict[str, str] | None = None) -> FhirResponse:
+    return FhirResponse(content, status_code=status, headers=headers)
+
+
+def etag(r: dict[str, Any]) -> dict[str, str]:
+    meta = r.get("meta") or {}
+    h = {"ETag": f'W/"{meta.get("versionId", "1")}"'}
+    if meta.get("lastUpdated"):
+        h["Last-Modified"] = str(meta["lastUpdated"])
+    return h
+
+
+class Portal:
+    """Shared state of one portal process."""
+
+    def __init__(self, store: Store, settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+        self.tokens = TokenService(store, settings.issuer)
+        self.events = events.EventHub(store)
+
+    async def start_jobs(self) -> list[Any]:
+        """Background jobs of this process (safety net, automatic release); none yet."""
+        return []
+
+    def authenticate(self, request: Request) -> Principal:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise FhirError(401, "Sign in first: this request needs an access token (Authorization: Bearer ...).",
+                            code="login", headers={"WWW-Authenticate": 'Bearer realm="helsami"'})
+        with self.store.read() as tx:
+            claims = auth_routes.verify_any(self, tx, token.strip())
+            kind, res = claims.kind, claims.resource
+            if kind == "staff" and res.startswith("Practitioner/"):
+                return load_staff(tx, res.split("/", 1)[1], username=claims.username, session_id=claims.session_id)
+            if kind == "patient" and res.split("/", 1)[0] in ("Patient", "RelatedPerson"):
+                return Principal("patient", res, claims.username, str(claims.claims.get("name", "")),
+                                 session_id=claims.session_id)
+        raise FhirError(401, "The access token does not name a known user.", code="login")
+
+
+def portal_of(request: Request) -> Portal:
+    return request.app.state.portal  # type: ignore[no-any-return]
+
+
+async def principal(request: Request) -> Principal:
+    p = portal_of(request)
+    return await run_in_threadpool(p.authenticate, request)
+
+
+async def read_json(request: Request, *, required: bool = True) -> dict[str, Any] | None:
+    limit = portal_of(request).settings.max_body_bytes
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise FhirError(413, f"The request body is too large (at most {limit} bytes).")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise FhirError(413, f"The request body is too large (at most {limit} bytes).")
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    if not body.strip():
+        if required:
+            raise FhirError(400, "The request needs a JSON body.")
+        return None
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype and ctype not in ("application/fhir+json", "application/json", "application/json+fhir"):
+        raise FhirError(415, f"Send JSON (application/fhir+json), not {ctype[:60]}.")
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise FhirError(400, "The body is not UTF-8 text.") from None
+    except json.JSONDecodeError as e:
+        raise FhirError(400, f"The body is not valid JSON (line {e.lineno}, column {e.colno}: {e.msg}).") from None
+    except RecursionError:
+        raise FhirError(400, "The body is nested too deeply.") from None
+    if not isinstance(data, dict):
+        raise FhirError(400, "The body must be a JSON object (a FHIR resource).")
+    return data
+
+
+def _rtype(request: Request) -> str:
+    rtype = request.path_params["rtype"]
+    if rtype not in DEFS:
+        raise FhirError(404, f"This server does not support the resource type '{rtype[:60]}'. "
+                             "See /fhir/metadata for those it does.", code="not-supported")
+    return rtype
+
+
+def _rid(request: Request) -> str:
+    rid = request.path_params["rid"]
+    if not (1 <= len(rid) <= 64) or not all(ch.isalnum() or ch in "-." for ch in rid):
+        raise FhirError(400, "That is not a valid resource id.")
+    return rid
+
+
+def _base(request: Request) -> str:
+    return portal_of(request).settings.issuer.rstrip("/") + "/fhir"
+
+
+def bundle(request: Request, rtype: str, page: Any, included: list[dict[str, Any]],
+           items: list[tuple[str, str]]) -> dict[str, Any]:
+    base = _base(request)
+    kept = [(k, v) for k, v in items if k != "_cursor"]
+    links = [{"relation": "self", "url": f"{base}/{rtype}?{urlencode(items)}"}]
+    if page.next_cursor:
+        links.append({"relation": "next", "url": f"{base}/{rtype}?{urlencode(kept + [('_cursor', page.next_cursor)])}"})
+    b: dict[str, Any] = {"resourceType": "Bundle", "id": uuid.uuid4().hex, "type": "searchset",
+                         "timestamp": timeutil.instant(), "link": links}
+    if page.total is not None:
+        b["total"] = page.total
+    b["entry"] = [
+        {"fullUrl": f"{base}/{r['resourceType']}/{r['id']}", "resource": r, "search": {"mode": "match"}}
+        for r in page.rows
+    ] + [
+        {"fullUrl": f"{base}/{r['resourceType']}/{r['id']}", "resource": r, "search": {"mode": "include"}}
+        for r in included
+    ]
+    return b
+
+
+# -- FHIR routes --------------------------------------------------------------------------------
+
+async def metadata(request: Request) -> Response:
+    return fhir(capability_statement(_base(request), timeutil.instant()))
+
+
+async def search(request: Request) -> Response:
+    rtype = _rtype(request)
+    p = await principal(request)
+    items = list(request.query_params.multi_items())
+    page, included, _ = await run_in_threadpool(reads.search, portal_of(request).store, p, rtype, items)
+    return fhir(bundle(request, rtype, page, included, items))
+
+
+async def search_post(request: Request) -> Response:
+    # POST /fhir/{type}/_search with form parameters, as FHIR allows.
+    rtype = _rtype(request)
+    p = await principal(request)
+    form = await request.form()
+    items = list(request.query_params.multi_items()) + [(k, str(v)) for k, v in form.multi_items()]
+    page, included, _ = await run_in_threadpool(reads.search, portal_of(request).store, p, rtype, items)
+    return fhir(bundle(request, rtype, page, included, items))
+
+
+async def read(request: Request) -> Response:
+    rtype, rid = _rtype(request), _rid(request)
+    p = await principal(request)
+    r = await run_in_threadpool(reads.read, portal_of(request).store, p, rtype, rid)
+    return fhir(r, headers=etag(r))
+
+
+async def vread(request: Request) -> Response:
+    rtype, rid = _rtype(request), _rid(request)
+    vid = request.path_params["vid"]
+    if not vid.isdigit():
+        raise FhirError(400, "A version id is a whole number.")
+    p = await principal(request)
+    r = await run_in_threadpool(reads.vread, portal_of(request).store, p, rtype, rid, int(vid))
+    return fhir(r, headers=etag(r))
+
+
+async def history(request: Request) -> Response:
+    rtype, rid = _rtype(request), _rid(request)
+    p = await principal(request)
+    versions = await run_in_threadpool(reads.history, portal_of(request).store, p, rtype, rid)
+    base = _base(request)
+    return fhir({
+        "resourceType": "Bundle", "type": "history", "total": len(versions),
+        "link": [{"relation": "self", "url": f"{base}/{rtype}/{rid}/_history"}],
+        "entry": [{"fullUrl": f"{base}/{rtype}/{rid}", "resource": r,
+                   "request": {"method": "POST" if r["meta"]["versionId"] == "1" else "PUT",
+                               "url": f"{rtype}/{rid}"}} for r in versions],
+    })
+
+
+async def create(request: Request) -> Response:
+    rtype = _rtype(request)
+    p = await principal(request)
+    body = await read_json(request)
+    assert body is not None
+    if body.get("resourceType") != rtype:
+        raise FhirError(400, f"The body's resourceType ({str(body.get('resourceType'))[:40]!r}) does not match "
+                             f"the address ({rtype}).", expression="resourceType")
+    r = await run_in_threadpool(patient_side.staff_create, portal_of(request).store, p, body,
+                                request.headers.get("if-none-exist"))
+    return fhir(r, status=201, headers={**etag(r), "Location": f"{_base(request)}/{rtype}/{r['id']}/_history/"
+                                                               f"{r['meta']['versionId']}"})
+
+
+def _param(params: dict[str, Any] | None, name: str) -> Any:
+    if not params:
+        return None
+    if params.get("resourceType") != "Parameters":
+        raise FhirError(400, "The body of an operation must be a Parameters resource.")
+    for prm in params.get("parameter") or []:
+        if isinstance(prm, dict) and prm.get("name") == name:
+            for key, value in prm.items():
+                if key.startswith("value"):
+                    return value
+    return None
+
+
+async def task_operation(request: Request) -> Response:
+    rid = _rid(request)
+    op = request.path_params["op"]
+    if op not in OPERATIONS:
+        raise FhirError(404, f"Task has no operation ${op[:40]}. Operations: "
+                             + ", ".join(f"${o}" for o in OPERATIONS) + ".", code="not-supported")
+    p = await principal(request)
+    params = await read_json(request, required=False)
+    store = portal_of(request).store
+    if_match = request.headers.get("if-match")
+    if op == "claim":
+        t = await run_in_threadpool(inbox.claim, store, p, rid, if_match)
+    elif op == "unclaim":
+        t = await run_in_threadpool(inbox.unclaim, store, p, rid, if_match)
+    elif op == "complete":
+        t = await run_in_threadpool(inbox.complete, store, p, rid, if_match, _str(_param(params, "note")))
+    elif op == "forward":
+        target = _param(params, "target")
+        target_ref = target.get("reference") if isinstance(target, dict) else target
+        t = await run_in_threadpool(inbox.forward, store, p, rid, if_match, _str(target_ref),
+                                    _str(_param(params, "note")))
+    else:  # reply
+        t, msg = await run_in_threadpool(inbox.reply, store, p, rid, if_match, _str(_param(params, "text")),
+                                         _str(_param(params, "messageId")))
+        return fhir({"resourceType": "Parameters", "parameter": [
+            {"name": "task", "resource": t}, {"name": "message", "resource": msg}]}, headers=etag(t))
+    return fhir(t, headers=etag(t))
+
+
+def _str(v: Any) -> str:
+    if v is None:
+        return ""
+    if not isinstance(v, str):
+        raise FhirError(400, "Expected a text value.")
+    return v
+
+
+async def pools(request: Request) -> Response:
+    p = await principal(request)
+    data = await run_in_threadpool(reads.pools_overview, portal_of(request).store, p)
+    return JSONResponse({"pools": data})
+
+
+async def whoami(request: Request) -> Response:
+    p = await principal(request)
+    return JSONResponse({"username": p.username, "kind": p.kind, "resource": p.ref, "display": p.display,
+                         "roles": sorted(p.roles), "pools": sorted(p.pools)})
+
+
+async def not_found(request: Request) -> Response:
+    raise FhirError(404, "There is nothing at this address.", code="not-found")
+
+
+# -- errors -------------------------------------------------------------------------------------
+
+async def on_fhir_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, FhirError)
+    return fhir(exc.to_fhir(), status=exc.status, headers=exc.headers)
+
+
+async def on_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    msg = {404: "There is nothing at this address.", 405: "This method is not allowed here."}.get(
+        exc.status_code, "The request could not be handled.")
+    return fhir(FhirError(exc.status_code, msg).to_fhir(), status=exc.status_code)
+
+
+async def on_error(request: Request, exc: Exception) -> Response:
+    incident = uuid.uuid4().hex[:12]
+    # Never the exception's message: it might hold patient data. The type and the place are enough.
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    where = f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}" if tb else "?"
+    log.error("incident %s: %s at %s (%s %s)", incident, type(exc).__name__, where, request.method,
+              request.url.path)
+    return fhir(FhirError(500, f"The portal failed to handle this request (incident {incident}). "
+                               "Nothing was changed; try again, and report the incident number if it "
+                               "happens again.").to_fhir(), status=500)
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: Starlette) -> AsyncIterator[None]:
+    portal: Portal = app.state.portal
+    await run_in_threadpool(portal.tokens.keys.ensure)
+    await portal.events.start()
+    jobs = await portal.start_jobs()
+    try:
+        yield
+    finally:
+        for job in jobs:
+            job.cancel()
+        await portal.events.stop()
+
+
+def create_app(store: Store, settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings()
+    portal = Portal(store, settings)
+    routes = [
+        Route("/fhir/metadata", metadata, methods=["GET"]),
+        Route("/fhir/$events", events.stream, methods=["GET"]),
+        Route("/fhir/$pools", pools, methods=["GET"]),
+        Route("/fhir/$whoami", whoami, methods=["GET"]),
+        *patient_routes.routes(),
+        Route("/fhir/Task/{rid}/${op}", task_operation, methods=["POST"]),
+        Route("/fhir/{rtype}", search, methods=["GET"]),
+        Route("/fhir/{rtype}", create, methods=["POST"]),
+        Route("/fhir/{rtype}/_search", search_post, methods=["POST"]),
+        Route("/fhir/{rtype}/{rid}", read, methods=["GET"]),
+        Route("/fhir/{rtype}/{rid}/_history", history, methods=["GET"]),
+        Route("/fhir/{rtype}/{rid}/_history/{vid}", vread, methods=["GET"]),
+        *auth_routes.routes(),
+    ]
+    app = Starlette(
+        routes=routes,
+        exception_handlers={FhirError: on_fhir_error, HTTPException: on_http_error, Exception: on_error},
+        lifespan=_lifespan,
+    )
+    app.state.portal = portal
+    return app

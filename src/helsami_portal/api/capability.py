@@ -1,0 +1,68 @@
+"""The CapabilityStatement, generated from the same registry that drives storage and search."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import __version__
+from ..fhir.registry import DEFS
+
+OPERATIONS = {
+    "claim": "Claim a waiting item: the caller becomes its owner. Requires If-Match.",
+    "unclaim": "Put a claimed item back in its pool. Requires If-Match.",
+    "forward": "Send an item to another inbox or a named staff member with an internal note. Requires If-Match.",
+    "reply": "Add a staff reply to the item's thread, exactly once per messageId. Requires If-Match.",
+    "complete": "Mark a claimed item done. Requires If-Match.",
+}
+
+CREATABLE = ("Communication",)
+
+
+def capability_statement(base_url: str, now: str) -> dict[str, Any]:
+    resources = []
+    for name in sorted(DEFS):
+        rdef = DEFS[name]
+        interactions = list(rdef.interactions)
+        if name in CREATABLE:
+            interactions.append("create")
+        entry: dict[str, Any] = {
+            "type": name,
+            "documentation": rdef.doc or None,
+            "interaction": [{"code": i} for i in interactions],
+            "versioning": "versioned",
+            "readHistory": "vread" in interactions,
+            "searchParam": [
+                {"name": p.name, "type": p.type, "documentation": p.doc} for p in rdef.params.values()
+            ],
+        }
+        if rdef.includes:
+            entry["searchInclude"] = [f"{name}:{n}" for n in rdef.includes]
+        if name == "Task":
+            entry["conditionalUpdate"] = False
+            entry["operation"] = [
+                {"name": op, "definition": f"{base_url}/OperationDefinition/Task-{op}", "documentation": doc}
+                for op, doc in OPERATIONS.items()
+            ]
+        resources.append({k: v for k, v in entry.items() if v is not None})
+    return {
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": now,
+        "kind": "instance",
+        "software": {"name": "helsami-portal", "version": __version__},
+        "implementation": {"description": "HelsaMi portal API", "url": base_url},
+        "fhirVersion": "4.0.1",
+        "format": ["application/fhir+json", "json"],
+        "rest": [{
+            "mode": "server",
+            "documentation": "Search results page with keyset cursors: follow the next link as given. "
+                             "_sort, _count (max 500), _include and _total=accurate are supported where listed.",
+            "security": {
+                "cors": False,
+                "service": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+                                         "code": "OAuth"}]}],
+                "description": "OAuth 2.0 bearer tokens; see /.well-known/openid-configuration.",
+            },
+            "resource": resources,
+        }],
+    }

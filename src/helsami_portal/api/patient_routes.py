@@ -1,0 +1,113 @@
+"""The patient-facing API (`/patient/...`), for patient and proxy tokens only.
+
+Answers are FHIR resources and Bundles trimmed to what a patient may see.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from ..fhir.outcome import FhirError
+from ..workflow import patient_side
+
+
+async def _patient(request: Request) -> Any:
+    from .app import principal
+
+    p = await principal(request)
+    if not p.is_patient_side:
+        raise FhirError(403, "This part of the API is for patients and their proxies.", code="forbidden")
+    return p
+
+
+def _store(request: Request) -> Any:
+    return request.app.state.portal.store
+
+
+def _count(request: Request) -> int:
+    raw = request.query_params.get("_count", "20")
+    if not raw.isdigit() or not 1 <= int(raw) <= 100:
+        raise FhirError(400, "_count must be between 1 and 100.")
+    return int(raw)
+
+
+async def me(request: Request) -> Response:
+    p = await _patient(request)
+
+    def run() -> dict[str, Any]:
+        store = _store(request)
+        with store.read() as tx:
+            subs = patient_side.subjects(tx, p)
+            names = {pid: (tx.get("Patient", pid) or {}).get("name") for pid in subs}
+        return {"resource": p.ref, "display": p.display,
+                "actsFor": [{"patient": f"Patient/{pid}", "level": lv, "name": names.get(pid)}
+                            for pid, lv in subs.items()]}
+
+    return JSONResponse(await run_in_threadpool(run))
+
+
+async def services(request: Request) -> Response:
+    await _patient(request)
+
+    def run() -> list[dict[str, Any]]:
+        from ..store.query import parse_query
+        with _store(request).read() as tx:
+            q = parse_query("HealthcareService", [("_count", "200")])
+            page = tx.search("HealthcareService", q.where, count=200)
+            return [{"id": s["id"], "name": s.get("name", ""), "type": s.get("type")} for s in page.rows
+                    if s.get("active", True)]
+
+    return JSONResponse({"services": await run_in_threadpool(run)})
+
+
+async def threads(request: Request) -> Response:
+    p = await _patient(request)
+    rows, nxt = await run_in_threadpool(patient_side.list_threads, _store(request), p,
+                                        request.query_params.get("patient"), request.query_params.get("_cursor"),
+                                        _count(request))
+    links = []
+    if nxt:
+        links.append({"relation": "next", "url": str(request.url.include_query_params(_cursor=nxt))})
+    return JSONResponse({"resourceType": "Bundle", "type": "searchset", "link": links,
+                         "entry": [{"resource": r} for r in rows]})
+
+
+async def start_thread(request: Request) -> Response:
+    from .app import read_json
+
+    p = await _patient(request)
+    body = await read_json(request)
+    result = await run_in_threadpool(patient_side.start_thread, _store(request), p, body)
+    return JSONResponse({"thread": result["thread"], "message": result["message"]},
+                        status_code=200 if result["replayed"] else 201)
+
+
+async def thread(request: Request) -> Response:
+    p = await _patient(request)
+    data = await run_in_threadpool(patient_side.read_thread, _store(request), p, request.path_params["tid"])
+    return JSONResponse(data)
+
+
+async def add_message(request: Request) -> Response:
+    from .app import read_json
+
+    p = await _patient(request)
+    body = await read_json(request)
+    result = await run_in_threadpool(patient_side.add_message, _store(request), p, request.path_params["tid"], body)
+    return JSONResponse({"message": result["message"]}, status_code=200 if result["replayed"] else 201)
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/patient/me", me, methods=["GET"]),
+        Route("/patient/services", services, methods=["GET"]),
+        Route("/patient/threads", threads, methods=["GET"]),
+        Route("/patient/threads", start_thread, methods=["POST"]),
+        Route("/patient/threads/{tid}", thread, methods=["GET"]),
+        Route("/patient/threads/{tid}/messages", add_message, methods=["POST"]),
+    ]

@@ -1,0 +1,171 @@
+"""Staff reads and searches of FHIR resources, with access checks and access logging.
+
+Routes call these; every rule about who may read what is delegated to `access`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from ..auth.principal import Principal
+from ..fhir import conventions as c
+from ..fhir.outcome import FhirError
+from ..fhir.registry import CLINICAL, DEFS, ref_id, ref_of
+from ..store.query import Query, parse_query
+from ..store.schema import resource
+from ..store.store import Page, Store, Tx
+from . import access
+
+Resource = dict[str, Any]
+DIRECTORY = frozenset({"Organization", "HealthcareService", "Practitioner", "PractitionerRole"})
+PATIENT_SCOPED = frozenset(CLINICAL | {"Communication", "RelatedPerson", "Consent", "Appointment"})
+
+
+def redact(r: Resource) -> Resource:
+    """Remove what must never leave the server: a confidential address, for anyone."""
+    if r.get("resourceType") in ("Patient", "RelatedPerson"):
+        sec = (r.get("meta") or {}).get("security") or []
+        if any(s.get("code") == "R" for s in sec) and r.get("address"):
+            r = dict(r)
+            r["address"] = [{"extension": [{"url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason",
+                                            "valueCode": "masked"}], "text": "Skjermet adresse"}]
+    return r
+
+
+def patient_of(r: Resource) -> str:
+    rtype = r.get("resourceType")
+    if rtype == "Patient":
+        return str(r.get("id"))
+    if rtype == "Task":
+        return ref_id(r.get("for"), "Patient")
+    cols = DEFS[rtype].extract(r) if rtype in DEFS else {}
+    return cols.get("patient", "")
+
+
+def _check_read(tx: Tx, p: Principal, r: Resource, interaction: str) -> None:
+    rtype = r["resourceType"]
+    access.require_staff(p)
+    if rtype in DIRECTORY:
+        return
+    if rtype == "AuditEvent":
+        access.require_role(p, "privacy-officer", what="review the access log")
+        return
+    if rtype == "Task":
+        access.require_task_access(tx, p, r)
+        access.audit(tx, p, patient_of(r), f"inbox item Task/{r['id']}", "inbox item in own pool",
+                     interaction=interaction)
+        return
+    if rtype == "Communication" and r.get("status") == "preparation" and ref_of(r.get("sender")) != p.ref:
+        raise access.forbidden("Drafts are visible only to their author.")
+    pid = patient_of(r)
+    what = f"{rtype}/{r['id']}"
+    reason = access.require_patient_access(tx, p, pid, rtype, what)
+    access.audit(tx, p, pid, what, reason, interaction=interaction)
+
+
+def read(store: Store, p: Principal, rtype: str, rid: str) -> Resource:
+    with store.write() as tx:
+        r = tx.require(rtype, rid)
+        _check_read(tx, p, r, "read")
+        return redact(r)
+
+
+def vread(store: Store, p: Principal, rtype: str, rid: str, vid: int) -> Resource:
+    with store.write() as tx:
+        current = tx.require(rtype, rid)
+        _check_read(tx, p, current, "vread")
+        return redact(tx.vread(rtype, rid, vid))
+
+
+def history(store: Store, p: Principal, rtype: str, rid: str) -> list[Resource]:
+    with store.write() as tx:
+        current = tx.require(rtype, rid)
+        _check_read(tx, p, current, "history-instance")
+        return [redact(r) for r in tx.history(rtype, rid)]
+
+
+def search(store: Store, p: Principal, rtype: str, items: list[tuple[str, str]]) -> tuple[Page, list[Resource], Query]:
+    """A page of matches plus included resources, after access checks; logs what was read."""
+    q = parse_query(rtype, items)
+    access.require_staff(p)
+    with store.write() as tx:
+        where = list(q.where)
+        if rtype == "Task":
+            where += access.task_scope(p, q.refs)
+        elif rtype == "AuditEvent":
+            access.require_role(p, "privacy-officer", what="review the access log")
+        elif rtype in DIRECTORY:
+            pass
+        elif rtype == "Patient":
+            access.require_role(p, *access.INBOX_ROLES, what="look up patients")
+        elif rtype in PATIENT_SCOPED:
+            pid = _single_patient(tx, q)
+            access.require_patient_access(tx, p, pid, rtype, f"{rtype} search")
+            if rtype == "Communication":
+                where.append(sa.or_(resource.c.status != "preparation", resource.c.ref2 == p.ref))
+        else:
+            raise access.forbidden(f"Searching {rtype} is not allowed.")
+        page = tx.search(rtype, where, sort=q.sort, count=q.count, cursor=q.cursor, total=q.total)
+        included: list[Resource] = []
+        if q.includes and page.rows:
+            refs: list[str] = []
+            for r in page.rows:
+                for name in q.includes:
+                    refs.extend(x for x in DEFS[rtype].includes[name].paths(r) if x)
+            included = tx.get_many(dict.fromkeys(refs))
+        _log_search(tx, p, rtype, page.rows + included)
+        return Page([redact(r) for r in page.rows], page.next_cursor, page.total), \
+            [redact(r) for r in included], q
+
+
+def _single_patient(tx: Tx, q: Query) -> str:
+    pats = q.refs.get("patient", [])
+    if len(pats) == 1:
+        return pats[0].split("/", 1)[1]
+    if q.rtype == "Communication" and len(q.refs.get("part-of", [])) == 1:
+        header = tx.get_ref(q.refs["part-of"][0])
+        if header is not None:
+            return ref_id(header.get("subject"), "Patient")
+        return ""
+    raise FhirError(400, f"Search {q.rtype} for one patient at a time: give patient=Patient/<id>.",
+                    expression="patient")
+
+
+def _log_search(tx: Tx, p: Principal, rtype: str, rows: list[Resource]) -> None:
+    if rtype in DIRECTORY or rtype == "AuditEvent":
+        return
+    by_patient: dict[str, list[str]] = {}
+    for r in rows:
+        if r.get("resourceType") in DIRECTORY:
+            continue
+        pid = patient_of(r)
+        if pid:
+            by_patient.setdefault(pid, []).append(r["resourceType"])
+    for pid, kinds in by_patient.items():
+        what = f"{rtype} search: " + ", ".join(sorted(set(kinds)))
+        reason = "inbox list of own pools" if rtype == "Task" else (
+            "patient look-up" if rtype == "Patient" else (access.care_relation(tx, p, pid) or "search"))
+        access.audit(tx, p, pid, what, reason, interaction="search-type")
+
+
+def pools_overview(store: Store, p: Principal) -> list[dict[str, Any]]:
+    """The caller's inboxes with counts of waiting, urgent and overdue items (no patient data)."""
+    from ..store.schema import task
+    access.require_role(p, *access.INBOX_ROLES, what="see inboxes")
+    out = []
+    with store.read() as tx:
+        services = tx.get_many(f"HealthcareService/{sid}" for sid in sorted(p.pools))
+        for svc in sorted(services, key=lambda s: s.get("name", "")):
+            sid = svc["id"]
+            open_items = sa.and_(task.c.pool == sid, task.c.status.in_(c.OPEN_STATUSES))
+            waiting = tx.count("Task", [task.c.pool == sid, task.c.status == c.STATUS_WAITING,
+                                        task.c.owner == f"HealthcareService/{sid}"])
+            urgent = tx.count("Task", [open_items, task.c.priority_rank <= 2])
+            overdue = tx.count("Task", [open_items, task.c.deadline != "", task.c.deadline < tx.now])
+            out.append({"id": sid, "name": svc.get("name", ""), "waiting": waiting, "urgent": urgent,
+                        "overdue": overdue})
+        mine = tx.count("Task", [task.c.owner == p.ref, task.c.status.in_(c.OPEN_STATUSES)])
+    out.insert(0, {"id": "", "name": "", "personal": True, "waiting": mine, "urgent": 0, "overdue": 0})
+    return out
