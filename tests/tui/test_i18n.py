@@ -1,0 +1,177 @@
+"""Translations: both languages complete and consistent, t()/tn() never raise, format_age."""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Iterator
+
+import pytest
+
+from helsami_tui import i18n
+from helsami_tui.i18n import (
+    CATALOGS,
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
+    current_language,
+    format_age,
+    language_from_env,
+    set_language,
+    t,
+    tn,
+)
+
+
+@pytest.fixture(autouse=True)
+def _restore_language() -> Iterator[None]:
+    before = current_language()
+    yield
+    set_language(before)
+
+
+def placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+
+
+def test_languages() -> None:
+    assert DEFAULT_LANGUAGE == "nb"
+    assert set(LANGUAGES) == set(CATALOGS) == {"nb", "en"}
+
+
+def test_same_keys_in_every_language() -> None:
+    reference = set(CATALOGS[DEFAULT_LANGUAGE])
+    for code, catalog in CATALOGS.items():
+        assert set(catalog) == reference, (
+            f"{code}: missing {sorted(reference - set(catalog))}, extra {sorted(set(catalog) - reference)}"
+        )
+
+
+def test_same_placeholders_in_every_language() -> None:
+    for key, template in CATALOGS[DEFAULT_LANGUAGE].items():
+        for code, catalog in CATALOGS.items():
+            assert placeholders(catalog[key]) == placeholders(template), f"{code}:{key}"
+
+
+def test_catalog_strings_are_markup_free_and_printable() -> None:
+    for code, catalog in CATALOGS.items():
+        for key, value in catalog.items():
+            assert value.strip(), f"{code}:{key} is empty"
+            assert "[" not in value and "]" not in value, f"{code}:{key} could be parsed as markup"
+            assert value.isprintable(), f"{code}:{key} has control characters"
+
+
+def test_plural_keys_come_in_pairs() -> None:
+    keys = set(CATALOGS[DEFAULT_LANGUAGE])
+    for key in keys:
+        if key.endswith(".one"):
+            assert key[:-4] + ".other" in keys
+        if key.endswith(".other"):
+            assert key[:-6] + ".one" in keys
+
+
+def test_required_keys_are_present() -> None:
+    required = [
+        "app.title",
+        "inbox.title",
+        "inbox.pools",
+        "app.offline",
+        "app.loading",
+        "app.no_items",
+        "app.terminal_too_small",
+        "app.keyring_unavailable",
+        "lock.title",
+        "lock.message",
+        "conflict.changed",
+        "conflict.claimed_by",
+    ]
+    required += [f"col.{c}" for c in ("priority", "age", "type", "patient", "subject", "status", "owner")]
+    required += [
+        f"type.{c}" for c in ("message", "renewal", "result", "questionnaire", "appointment", "phone_message")
+    ]
+    required += [f"status.{c}" for c in ("waiting", "claimed", "completed")]
+    required += [f"priority.{c}" for c in ("routine", "urgent", "asap", "stat")]
+    required += [
+        f"action.{c}"
+        for c in (
+            "claim",
+            "unclaim",
+            "forward",
+            "reply",
+            "complete",
+            "help",
+            "quit",
+            "search",
+            "filter",
+            "sort",
+            "language",
+            "theme",
+        )
+    ]
+    required += [f"count.{c}.{n}" for c in ("new", "urgent", "overdue") for n in ("one", "other")]
+    for key in required:
+        assert key in CATALOGS["nb"], key
+
+
+def test_t_switches_language_and_formats() -> None:
+    assert t("inbox.title") == "Innboks"
+    set_language("en")
+    assert current_language() == "en"
+    assert t("inbox.title") == "Inbox"
+    assert t("conflict.claimed_by", name="Kari") == "This task has already been claimed by Kari."
+    set_language("nb_NO.UTF-8")
+    assert current_language() == "nb"
+    set_language("no")
+    assert current_language() == "nb"
+    with pytest.raises(ValueError):
+        set_language("xx")
+
+
+def test_t_never_raises() -> None:
+    assert t("no.such.key") == "no.such.key"
+    assert t("conflict.claimed_by") == CATALOGS["nb"]["conflict.claimed_by"]  # no kwargs: raw
+    assert t("conflict.claimed_by", other=1) == "Oppgaven er allerede tatt av {name}."
+    assert t("conflict.claimed_by", name="{0} {x.y}") == "Oppgaven er allerede tatt av {0} {x.y}."
+
+
+def test_missing_key_falls_back_to_bokmal(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(CATALOGS, "en", {k: v for k, v in CATALOGS["en"].items() if k != "app.title"})
+    set_language("en")
+    assert t("app.title") == CATALOGS["nb"]["app.title"]
+
+
+def test_tn_plurals() -> None:
+    assert tn("count.new", 1) == "1 ny"
+    assert tn("count.new", 3) == "3 nye"
+    assert tn("count.items", 0) == "0 oppgaver"
+    set_language("en")
+    assert tn("count.items", 1) == "1 task"
+    assert tn("count.overdue", 2) == "2 overdue"
+
+
+@pytest.mark.parametrize(
+    ("seconds", "nb", "en"),
+    [
+        (-5, "<1 min", "<1 min"),
+        (0, "<1 min", "<1 min"),
+        (59, "<1 min", "<1 min"),
+        (60, "1 min", "1 min"),
+        (59 * 60 + 59, "59 min", "59 min"),
+        (3 * 3600 + 10, "3 t", "3 h"),
+        (2 * 86400 + 5, "2 d", "2 d"),
+        (364 * 86400, "364 d", "364 d"),
+        (400 * 86400, "1 år", "1 y"),
+    ],
+)
+def test_format_age(seconds: float, nb: str, en: str) -> None:
+    set_language("nb")
+    assert format_age(seconds) == nb
+    set_language("en")
+    assert format_age(seconds) == en
+
+
+def test_language_from_env() -> None:
+    assert language_from_env({}) == "nb"
+    assert language_from_env({"LANG": "en_GB.UTF-8"}) == "en"
+    assert language_from_env({"LANG": "nb_NO.UTF-8"}) == "nb"
+    assert language_from_env({"HELSAMI_LANG": "en", "LANG": "nb_NO"}) == "en"
+    assert language_from_env({"LC_ALL": "C"}) == "nb"
+    assert i18n.DEFAULT_LANGUAGE == "nb"
