@@ -243,7 +243,7 @@ TASK = ResourceDef(
                     target="HealthcareService"),
         SearchParam("status", "token", "status", "requested | in-progress | completed | cancelled"),
         SearchParam("code", "token", "code", "Item type: " + " | ".join(c.TASK_TYPES)),
-        SearchParam("priority", "token", "priority", "routine | urgent | asap | stat"),
+        SearchParam("priority", "token", "priority_rank", "routine | urgent | asap | stat"),
         SearchParam("patient", "reference", "patient", "The patient the item is for", target="Patient"),
         SearchParam("focus", "reference", "focus", "The thread, request or report the item is about"),
         SearchParam("business-status", "token", "business_status", "Inbox state"),
@@ -285,6 +285,12 @@ DEFS: dict[str, ResourceDef] = {
                 SearchParam("name", "string", "text1", "Name"),
                 SearchParam("service-type", "token", "code", "Inbox kind")),
         {"name": "text1", "_lastUpdated": "last_updated"}, [("text1", False)]),
+    "Questionnaire": ResourceDef(
+        "Questionnaire", lambda r: {"code": str(r.get("url") or "")[:100], "text1": str(r.get("title") or r.get("name") or "").lower()[:200],
+                                    "status": str(r.get("status") or "")},
+        _params(SearchParam("url", "token", "code", "Canonical URL"),
+                SearchParam("title", "string", "text1", "Title")),
+        {"title": "text1", "_lastUpdated": "last_updated"}, [("text1", False)], doc="Pre-visit forms"),
     "Communication": ResourceDef(
         "Communication", _extract_communication,
         _params(SearchParam("part-of", "reference", "ref1", "The thread header", target="Communication"),

@@ -19,7 +19,7 @@ from ..store.store import Page, Store, Tx
 from . import access
 
 Resource = dict[str, Any]
-DIRECTORY = frozenset({"Organization", "HealthcareService", "Practitioner", "PractitionerRole"})
+DIRECTORY = frozenset({"Organization", "HealthcareService", "Practitioner", "PractitionerRole", "Questionnaire"})
 PATIENT_SCOPED = frozenset(CLINICAL | {"Communication", "RelatedPerson", "Consent", "Appointment"})
 
 
