@@ -59,9 +59,8 @@ def sign_in(client: httpx.Client, username: str, password: str) -> str:
 
 
 def find_usernames(client: httpx.Client, n: int) -> list[str]:
-    # Demo patient accounts are known by name; the synthetic patients sign in with their national id,
-    # which the simulator cannot know without patient data, so it uses the demo accounts it is given
-    # plus any listed in HELSAMI_SIM_USERS.
+    """The demo patient accounts, plus any listed in HELSAMI_SIM_USERS (comma-separated usernames,
+    e.g. synthetic national ids of seeded patients, which sign in with the demo password)."""
     import os
     names = ["pasient", "pasient2", "fullmakt"]
     extra = [u for u in os.environ.get("HELSAMI_SIM_USERS", "").split(",") if u]
@@ -69,9 +68,13 @@ def find_usernames(client: httpx.Client, n: int) -> list[str]:
 
 
 def run(portal: str, *, rate: float, duration: float, patients: int, password: str,
-        usernames: list[str] | None = None, rng: random.Random | None = None) -> int:
+        usernames: list[str] | None = None, rng: random.Random | None = None,
+        stats: dict[str, int] | None = None) -> int:
     rng = rng or random.Random()
-    stats = {"threads": 0, "messages": 0, "errors": 0}
+    stats = stats if stats is not None else {}
+    stats.update({"threads": 0, "messages": 0, "renewals": 0, "errors": 0})
+    import logging
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     with httpx.Client(base_url=portal.rstrip("/"), timeout=30) as client:
         names = usernames or find_usernames(client, patients)
         sims: list[SimPatient] = []
@@ -96,7 +99,17 @@ def run(portal: str, *, rate: float, duration: float, patients: int, password: s
                 if not acts:
                     continue
                 patient = re.sub("^Patient/", "", acts[0]["patient"])
-                if sim.threads and rng.random() < 0.4:
+                roll = rng.random()
+                if roll < 0.15:
+                    meds = client.get("/patient/medications", headers=headers,
+                                      params={"patient": patient}).json().get("entry") or []
+                    if not meds:
+                        continue
+                    r = client.post("/patient/renewals", headers=headers, json={
+                        "medication": rng.choice(meds)["resource"]["id"], "messageId": str(uuid.uuid4()),
+                        "text": "Jeg har snart brukt opp pakningen."})
+                    stats["renewals"] += r.status_code == 201
+                elif sim.threads and roll < 0.5:
                     r = client.post(f"/patient/threads/{rng.choice(sim.threads)}/messages", headers=headers,
                                     json={"text": rng.choice(TEXTS), "messageId": str(uuid.uuid4())})
                     stats["messages"] += r.status_code == 201

@@ -102,6 +102,22 @@ async def add_message(request: Request) -> Response:
     return JSONResponse({"message": result["message"]}, status_code=200 if result["replayed"] else 201)
 
 
+async def medications(request: Request) -> Response:
+    p = await _patient(request)
+    rows = await run_in_threadpool(patient_side.list_medications, _store(request), p,
+                                   request.query_params.get("patient"))
+    return JSONResponse({"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": r} for r in rows]})
+
+
+async def renewal(request: Request) -> Response:
+    from .app import read_json
+
+    p = await _patient(request)
+    body = await read_json(request)
+    result = await run_in_threadpool(patient_side.request_renewal, _store(request), p, body)
+    return JSONResponse({"request": result["request"]}, status_code=200 if result["replayed"] else 201)
+
+
 def routes() -> list[Route]:
     return [
         Route("/patient/me", me, methods=["GET"]),
@@ -110,4 +126,6 @@ def routes() -> list[Route]:
         Route("/patient/threads", start_thread, methods=["POST"]),
         Route("/patient/threads/{tid}", thread, methods=["GET"]),
         Route("/patient/threads/{tid}/messages", add_message, methods=["POST"]),
+        Route("/patient/medications", medications, methods=["GET"]),
+        Route("/patient/renewals", renewal, methods=["POST"]),
     ]

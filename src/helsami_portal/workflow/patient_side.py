@@ -311,3 +311,84 @@ def staff_create(store: Store, p: Principal, body: Resource, if_none_exist: str 
             "sender": p.reference(), "payload": [{"contentString": text}],
         }
         return tx.create(draft)
+
+
+def list_medications(store: Store, p: Principal, patient_id: str | None) -> list[Resource]:
+    """The patient's active prescriptions (what they may ask to renew)."""
+    with store.read() as tx:
+        allowed = subjects(tx, p)
+        pid = _acting_for(tx, p, patient_id, write=False)
+        if allowed.get(pid) not in CAN_READ_CLINICAL and allowed.get(pid) != "messages":
+            raise access.forbidden("Your access for this patient does not include medicines.")
+        q = parse_query("MedicationRequest", [("patient", f"Patient/{pid}"), ("status", "active")])
+        page = tx.search("MedicationRequest", q.where, count=100)
+        keep = ("resourceType", "id", "status", "intent", "medicationCodeableConcept", "authoredOn",
+                "dosageInstruction", "dispenseRequest", "requester")
+        return [{k: r[k] for k in keep if k in r} for r in page.rows if r.get("intent") != "proposal"]
+
+
+def request_renewal(store: Store, p: Principal, body: dict[str, Any]) -> dict[str, Any]:
+    """Ask for a renewal of one of the patient's prescriptions: a proposal + an inbox item."""
+    message_id = body.get("messageId")
+    if not isinstance(message_id, str) or not message_id.strip() or len(message_id) > 100:
+        raise FhirError(400, "messageId (a client-made unique id) is required.", expression="messageId")
+    note = body.get("text") or ""
+    if not isinstance(note, str) or len(note) > MAX_TEXT:
+        raise FhirError(400, "The note is too long.", expression="text")
+    med_id = str(body.get("medication") or "").removeprefix("MedicationRequest/")
+    with store.write() as tx:
+        ident = f"{p.ref}|{message_id.strip()}"
+        existing = tx.find_by_ident("MedicationRequest", ident)
+        if existing is not None:
+            return {"request": existing, "replayed": True}
+        original = tx.get("MedicationRequest", med_id) if med_id else None
+        if original is None:
+            raise FhirError(422, "Choose one of your prescriptions to renew (medication).", expression="medication")
+        patient_id = ref_id(original.get("subject"), "Patient")
+        _acting_for(tx, p, patient_id, write=True)
+        if original.get("status") != "active":
+            raise FhirError(409, "That prescription is no longer active; write a message to your doctor instead.")
+        service = _renewal_inbox(tx, patient_id, original, body.get("service"))
+        proposal = {
+            "resourceType": "MedicationRequest",
+            "identifier": [{"system": c.CLIENT_MESSAGE_ID, "value": message_id.strip()}],
+            "status": "draft", "intent": "proposal",
+            "medicationCodeableConcept": original.get("medicationCodeableConcept"),
+            "subject": {"reference": f"Patient/{patient_id}"},
+            "authoredOn": tx.now,
+            "requester": _sender(p, patient_id, tx),
+            "priorPrescription": {"reference": f"MedicationRequest/{original['id']}"},
+            "dosageInstruction": original.get("dosageInstruction"),
+        }
+        if note.strip():
+            proposal["note"] = [{"text": note.strip(), "time": tx.now}]
+        proposal = {k: v for k, v in proposal.items() if v is not None}
+        proposal = tx.create(proposal, ident=ident)
+        med_text = str((original.get("medicationCodeableConcept") or {}).get("text") or "legemiddel")
+        _new_task(tx, patient_id, f"MedicationRequest/{proposal['id']}", service,
+                  f"Reseptfornyelse: {med_text}", code="renewal")
+        return {"request": proposal, "replayed": False}
+
+
+def _renewal_inbox(tx: Tx, patient_id: str, original: Resource, chosen: Any) -> Resource:
+    if isinstance(chosen, str) and chosen:
+        svc = tx.get("HealthcareService", chosen.removeprefix("HealthcareService/"))
+        if svc is None:
+            raise FhirError(422, "That service does not exist.", expression="service")
+        return svc
+    # The prescriber's inbox, else the regular GP's, else the inbox where the patient last wrote.
+    from ..auth.principal import load_staff
+    patient = tx.get("Patient", patient_id) or {}
+    candidates = [ref_of(original.get("requester"))] + [ref_of(g) for g in patient.get("generalPractitioner") or []]
+    for ref in candidates:
+        if ref.startswith("Practitioner/"):
+            staff = load_staff(tx, ref.split("/", 1)[1], username="", session_id=None)
+            for pool in sorted(staff.pools):
+                svc = tx.get("HealthcareService", pool)
+                if svc is not None and first_code(svc.get("type"), c.INBOX_KIND) != "intake":
+                    return svc
+    row = tx.conn.execute(sa.select(task.c.pool).where(task.c.patient == patient_id)
+                          .order_by(task.c.authored.desc()).limit(1)).first()
+    if row is not None and (svc := tx.get("HealthcareService", row.pool)) is not None:
+        return svc
+    raise FhirError(422, "No inbox could be found for this renewal; choose a service.", expression="service")
