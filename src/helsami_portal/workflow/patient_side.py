@@ -77,7 +77,8 @@ def subjects(tx: Tx, p: Principal) -> dict[str, str]:
         period = (consent.get("provision") or {}).get("period") or {}
         if period.get("end") and timeutil.norm(period["end"]) < tx.now:
             continue
-        for cat in consent.get("category") or []:
+        concepts = list((consent.get("provision") or {}).get("code") or []) + list(consent.get("category") or [])
+        for cat in concepts:
             for coding in cat.get("coding") or []:
                 if coding.get("system") == PROXY_LEVEL and coding.get("code") in LEVELS:
                     best = max(best, coding["code"], key=lambda lv: LEVELS.index(lv) if lv else -1)
