@@ -248,6 +248,7 @@ TASK = ResourceDef(
         SearchParam("focus", "reference", "focus", "The thread, request or report the item is about"),
         SearchParam("business-status", "token", "business_status", "Inbox state"),
         SearchParam("authored-on", "date", "authored", "When the item arrived"),
+        SearchParam("description", "string", "text1", "Words in the item's subject (starts a word; :contains anywhere)"),
     ),
     sorts={"priority": "priority_rank", "authored-on": "authored", "_lastUpdated": "last_updated"},
     default_sort=[("priority_rank", False), ("authored", False)],
@@ -379,4 +380,5 @@ def task_columns(r: Resource) -> dict[str, Any]:
         "authored": str(r.get("authoredOn") or ""),
         "business_status": first_code(r.get("businessStatus")),
         "deadline": str(deadline),
+        "text1": str(r.get("description") or "").lower()[:200],
     }

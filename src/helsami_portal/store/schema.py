@@ -27,6 +27,7 @@ task = sa.Table(
     sa.Column("authored", sa.String(27), nullable=False),
     sa.Column("business_status", sa.String(20), nullable=False),
     sa.Column("deadline", sa.String(27), nullable=False),  # "" when none
+    sa.Column("text1", sa.String(200), nullable=False, server_default=""),  # description, lower case
     sa.Column("content", sa.Text, nullable=False),
     sa.Index("ix_task_owner_queue", "owner", "status", "priority_rank", "authored", "id"),
     sa.Index("ix_task_pool_queue", "pool", "status", "priority_rank", "authored", "id"),
