@@ -27,6 +27,9 @@ from .schema import event, history, metadata, resource, task
 
 Resource = dict[str, Any]
 BARE_ID_COLUMNS = frozenset({"patient", "pool"})
+# Written once, never changed: their only version is the current one (no history rows needed).
+IMMUTABLE = frozenset({"AuditEvent"})
+_RESOURCE_COLS = ("patient", "ref1", "ref2", "code", "status", "date", "text1")
 MAX_COUNT = 500
 DEFAULT_COUNT = 50
 
@@ -261,23 +264,43 @@ class Tx:
             raise RuntimeError("write in a read transaction")
 
     def create(self, r: Resource, *, ident: str | None = None, keep_id: bool = False) -> Resource:
+        return self.create_many([r], idents=[ident], keep_id=keep_id)[0]
+
+    def create_many(self, resources: Sequence[Resource], *, idents: Sequence[str | None] | None = None,
+                    keep_id: bool = False) -> list[Resource]:
+        """Insert new resources as version 1 in one round trip per table."""
         self._check_writable()
-        rtype = r["resourceType"]
-        r = dict(r)
-        if not keep_id or not r.get("id"):
-            r["id"] = new_id()
-        r["meta"] = {**(r.get("meta") or {}), "versionId": "1", "lastUpdated": _fhir_instant(self.now)}
-        content = _dumps(r)
-        if rtype == "Task":
-            self.conn.execute(task.insert().values(
-                id=r["id"], version_id=1, last_updated=self.now, content=content, **_task_cols(r)))
-        else:
-            self.conn.execute(resource.insert().values(
-                rtype=rtype, id=r["id"], version_id=1, last_updated=self.now, content=content,
-                ident=ident, **_resource_cols(DEFS[rtype], r)))
-        self.conn.execute(history.insert().values(rtype=rtype, id=r["id"], version_id=1,
-                                                  last_updated=self.now, content=content))
-        return r
+        out: list[Resource] = []
+        task_rows: list[dict[str, Any]] = []
+        res_rows: list[dict[str, Any]] = []
+        hist_rows: list[dict[str, Any]] = []
+        meta = {"versionId": "1", "lastUpdated": _fhir_instant(self.now)}
+        for i, r in enumerate(resources):
+            rtype = r["resourceType"]
+            r = dict(r)
+            if not keep_id or not r.get("id"):
+                r["id"] = new_id()
+            r["meta"] = {**(r.get("meta") or {}), **meta}
+            content = _dumps(r)
+            if rtype == "Task":
+                task_rows.append({"id": r["id"], "version_id": 1, "last_updated": self.now, "content": content,
+                                  **_task_cols(r)})
+            else:
+                cols = _resource_cols(DEFS[rtype], r)
+                res_rows.append({"rtype": rtype, "id": r["id"], "version_id": 1, "last_updated": self.now,
+                                 "content": content, "ident": idents[i] if idents else None,
+                                 **{k: cols.get(k, "") for k in _RESOURCE_COLS}})
+            if rtype not in IMMUTABLE:
+                hist_rows.append({"rtype": rtype, "id": r["id"], "version_id": 1, "last_updated": self.now,
+                                  "content": content})
+            out.append(r)
+        if task_rows:
+            self.conn.execute(task.insert(), task_rows)
+        if res_rows:
+            self.conn.execute(resource.insert(), res_rows)
+        if hist_rows:
+            self.conn.execute(history.insert(), hist_rows)
+        return out
 
     def update(self, r: Resource, *, expected_version: int) -> Resource:
         """Write a new version if, and only if, the stored one is still `expected_version`."""

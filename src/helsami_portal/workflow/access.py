@@ -160,8 +160,19 @@ def _agent(p: Principal, reason: str) -> dict[str, Any]:
 def audit(tx: Tx, p: Principal, patient_id: str, what: str, reason: str, *,
           interaction: str = "read", outcome: str = "0") -> None:
     """Write one access-log entry, in the caller's transaction."""
-    if not patient_id:
-        return
+    if patient_id:
+        tx.create(audit_event(tx, p, patient_id, what, reason, interaction=interaction, outcome=outcome))
+
+
+def audit_many(tx: Tx, p: Principal, entries: list[tuple[str, str, str]], *, interaction: str = "read") -> None:
+    """Several access-log entries (patient id, what, reason) in one round trip."""
+    events = [audit_event(tx, p, pid, what, reason, interaction=interaction) for pid, what, reason in entries if pid]
+    if events:
+        tx.create_many(events)
+
+
+def audit_event(tx: Tx, p: Principal, patient_id: str, what: str, reason: str, *,
+                interaction: str = "read", outcome: str = "0") -> dict[str, Any]:
     ev = {
         "resourceType": "AuditEvent",
         "type": {"system": AUDIT_TYPE, "code": "rest", "display": "RESTful Operation"},
@@ -175,7 +186,7 @@ def audit(tx: Tx, p: Principal, patient_id: str, what: str, reason: str, *,
     }
     if outcome != "0":
         ev["outcomeDesc"] = "access denied"
-    tx.create(ev)
+    return ev
 
 
 def log_denied(tx: Tx, p: Principal, patient_id: str, what: str, why: str) -> None:

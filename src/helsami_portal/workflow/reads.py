@@ -143,11 +143,13 @@ def _log_search(tx: Tx, p: Principal, rtype: str, rows: list[Resource]) -> None:
         pid = patient_of(r)
         if pid:
             by_patient.setdefault(pid, []).append(r["resourceType"])
+    entries = []
     for pid, kinds in by_patient.items():
         what = f"{rtype} search: " + ", ".join(sorted(set(kinds)))
         reason = "inbox list of own pools" if rtype == "Task" else (
             "patient look-up" if rtype == "Patient" else (access.care_relation(tx, p, pid) or "search"))
-        access.audit(tx, p, pid, what, reason, interaction="search-type")
+        entries.append((pid, what, reason))
+    access.audit_many(tx, p, entries, interaction="search-type")
 
 
 def pools_overview(store: Store, p: Principal) -> list[dict[str, Any]]:
