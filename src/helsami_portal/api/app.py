@@ -23,7 +23,7 @@ from ..fhir import timeutil
 from ..fhir.outcome import FhirError
 from ..fhir.registry import DEFS
 from ..store.store import Store
-from ..workflow import inbox, patient_side, reads
+from ..workflow import inbox, patient_side, reads, support
 from . import auth_routes, events, patient_routes
 from .capability import OPERATIONS, capability_statement
 from .settings import Settings
@@ -87,7 +87,9 @@ def portal_of(request: Request) -> Portal:
 
 async def principal(request: Request) -> Principal:
     p = portal_of(request)
-    return await run_in_threadpool(p.authenticate, request)
+    who = await run_in_threadpool(p.authenticate, request)
+    request.state.who = who.ref  # for the log line of a refused request (ids only)
+    return who
 
 
 async def read_json(request: Request, *, required: bool = True) -> dict[str, Any] | None:
@@ -157,7 +159,8 @@ def bundle(request: Request, rtype: str, page: Any, included: list[dict[str, Any
         {"fullUrl": f"{base}/{r['resourceType']}/{r['id']}", "resource": r, "search": {"mode": "match"}}
         for r in page.rows
     ] + [
-        {"fullUrl": f"{base}/{r['resourceType']}/{r['id']}", "resource": r, "search": {"mode": "include"}}
+        {"fullUrl": f"{base}/{r['resourceType']}/{r['id']}", "resource": r,
+         "search": {"mode": "outcome" if r["resourceType"] == "OperationOutcome" else "include"}}
         for r in included
     ]
     return b
@@ -282,6 +285,24 @@ def _str(v: Any) -> str:
     return v
 
 
+async def patient_operation(request: Request) -> Response:
+    rid = _rid(request)
+    if request.path_params["op"] != "break-the-glass":
+        raise FhirError(404, "Patient has one operation: $break-the-glass.", code="not-supported")
+    p = await principal(request)
+    params = await read_json(request, required=False)
+    result = await run_in_threadpool(reads.break_the_glass, portal_of(request).store, p, rid,
+                                     _str(_param(params, "reason")))
+    return fhir({"resourceType": "Parameters", "parameter": [
+        {"name": "patient", "valueReference": {"reference": f"Patient/{result['patient']}"}},
+        {"name": "expires", "valueInstant": result["expires"]}]})
+
+
+async def queues(request: Request) -> Response:
+    p = await principal(request)
+    return JSONResponse(await run_in_threadpool(support.queues, portal_of(request).store, p))
+
+
 async def pools(request: Request) -> Response:
     p = await principal(request)
     data = await run_in_threadpool(reads.pools_overview, portal_of(request).store, p)
@@ -302,6 +323,11 @@ async def not_found(request: Request) -> Response:
 
 async def on_fhir_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, FhirError)
+    if exc.status in (401, 403, 429):
+        # Refused requests are logged with ids only: never the query string, body or token.
+        log.warning("refused %s %s %s by %s from %s", exc.status, request.method, request.url.path,
+                    getattr(request.state, "who", "(no valid token)"),
+                    request.client.host if request.client else "?")
     return fhir(exc.to_fhir(), status=exc.status, headers=exc.headers)
 
 
@@ -348,6 +374,8 @@ def create_app(store: Store, settings: Settings | None = None) -> Starlette:
         Route("/fhir/$events", events.stream, methods=["GET"]),
         Route("/fhir/$pools", pools, methods=["GET"]),
         Route("/fhir/$whoami", whoami, methods=["GET"]),
+        Route("/fhir/$queues", queues, methods=["GET"]),
+        Route("/fhir/Patient/{rid}/${op}", patient_operation, methods=["POST"]),
         *patient_routes.routes(),
         Route("/fhir/Task/{rid}/${op}", task_operation, methods=["POST"]),
         Route("/fhir/{rtype}", search, methods=["GET"]),

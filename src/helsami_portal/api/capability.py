@@ -15,6 +15,19 @@ OPERATIONS = {
     "complete": "Mark a claimed item done. Requires If-Match.",
 }
 
+PATIENT_OPERATIONS = {
+    "break-the-glass": "Emergency access to a patient outside the care relation (physicians and nurses). "
+                       "Parameters: reason (valueString, at least 10 characters). Grants access for 4 hours; "
+                       "logged with purposeOfUse BTG and found by AuditEvent?break-glass=true.",
+}
+SYSTEM_OPERATIONS = {
+    "events": "Server-sent events of inbox changes (ids and states only).",
+    "pools": "The caller's inboxes with counts (staff working in inboxes).",
+    "whoami": "The signed-in user, roles and inbox membership.",
+    "queues": "IT support only: every inbox's set-up, members, queue depth, oldest unopened age and "
+              "escalations in the last 24 hours. No patient data.",
+}
+
 CREATABLE = ("Communication",)
 
 
@@ -43,6 +56,11 @@ def capability_statement(base_url: str, now: str) -> dict[str, Any]:
                 {"name": op, "definition": f"{base_url}/OperationDefinition/Task-{op}", "documentation": doc}
                 for op, doc in OPERATIONS.items()
             ]
+        if name == "Patient":
+            entry["operation"] = [
+                {"name": op, "definition": f"{base_url}/OperationDefinition/Patient-{op}", "documentation": doc}
+                for op, doc in PATIENT_OPERATIONS.items()
+            ]
         resources.append({k: v for k, v in entry.items() if v is not None})
     return {
         "resourceType": "CapabilityStatement",
@@ -64,5 +82,9 @@ def capability_statement(base_url: str, now: str) -> dict[str, Any]:
                 "description": "OAuth 2.0 bearer tokens; see /.well-known/openid-configuration.",
             },
             "resource": resources,
+            "operation": [
+                {"name": op, "definition": f"{base_url}/OperationDefinition/{op}", "documentation": doc}
+                for op, doc in SYSTEM_OPERATIONS.items()
+            ],
         }],
     }

@@ -8,6 +8,7 @@ log (AuditEvent) in the same transaction as the read.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,7 +17,7 @@ from ..auth.principal import Principal
 from ..fhir import conventions as c
 from ..fhir import timeutil
 from ..fhir.outcome import FhirError
-from ..fhir.registry import CLINICAL, ref_id, ref_of
+from ..fhir.registry import CLINICAL, first_code, ref_id, ref_of
 from ..store.schema import break_glass, task
 from ..store.store import Tx, new_id
 
@@ -27,6 +28,9 @@ BREAK_GLASS_TTL = dt.timedelta(hours=4)
 AUDIT_TYPE = "http://terminology.hl7.org/CodeSystem/audit-event-type"
 REST_INTERACTION = "http://hl7.org/fhir/restful-interaction"
 ACT_REASON = "http://terminology.hl7.org/CodeSystem/v3-ActReason"
+# Restriction (skjerming): a Consent of the patient with this category code (see docs/auth.md).
+CONSENT_KIND = f"{c.BASE}/CodeSystem/consent-kind"
+RESOURCE_TYPES = "http://hl7.org/fhir/resource-types"
 
 Resource = dict[str, Any]
 
@@ -62,7 +66,9 @@ def can_see_task(p: Principal, t: Resource) -> bool:
 
 
 def require_task_access(tx: Tx, p: Principal, t: Resource) -> None:
-    require_role(p, *INBOX_ROLES, what="work in inboxes")
+    if not p.is_staff or not p.has_role(*INBOX_ROLES):
+        log_denied(tx, p, ref_id(t.get("for"), "Patient"), f"Task/{t.get('id')}", "role without inbox access")
+        require_role(p, *INBOX_ROLES, what="work in inboxes")
     if not can_see_task(p, t):
         log_denied(tx, p, ref_id(t.get("for"), "Patient"), f"Task/{t.get('id')}",
                    "item in an inbox the user is not a member of")
@@ -98,6 +104,13 @@ def care_relation(tx: Tx, p: Principal, patient_id: str) -> str | None:
     patient = tx.get("Patient", patient_id)
     if patient and any(ref_of(g) == p.ref for g in patient.get("generalPractitioner") or []):
         return "care relation: regular GP (fastlege)"
+    return break_glass_reason(tx, p, patient_id)
+
+
+def break_glass_reason(tx: Tx, p: Principal, patient_id: str) -> str | None:
+    """The reason of this staff member's unexpired break-the-glass access to the patient, if any."""
+    if not p.is_staff or not patient_id:
+        return None
     bg = tx.conn.execute(
         sa.select(break_glass.c.reason).where(
             break_glass.c.practitioner == p.id, break_glass.c.patient == patient_id,
@@ -105,6 +118,102 @@ def care_relation(tx: Tx, p: Principal, patient_id: str) -> str | None:
     if bg is not None:
         return f"break the glass: {bg.reason}"
     return None
+
+
+# -- restriction (skjerming) ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Restriction:
+    """One active restriction of a patient: records hidden from everyone outside `team`."""
+
+    consent: str
+    classes: frozenset[str]  # resource types restricted as a whole
+    records: frozenset[str]  # single records ("Condition/x")
+    team: frozenset[str]  # the named care team ("Practitioner/x")
+
+    def covers(self, r: Resource) -> bool:
+        rtype = r.get("resourceType")
+        return rtype in self.classes or f"{rtype}/{r.get('id')}" in self.records
+
+
+def is_restriction(consent: Resource) -> bool:
+    return any(first_code(cat, CONSENT_KIND) == "skjerming" for cat in consent.get("category") or [])
+
+
+def parse_restriction(consent: Resource) -> Restriction | None:
+    """The restriction a Consent states, or None if it is not an active one.
+
+    Representation (docs/auth.md): `category` has code `skjerming`; `provision.type` is `deny`;
+    `provision.class` lists resource types and/or `provision.data` (meaning `instance`) single
+    records; a nested `provision.provision` of type `permit` names the care team in `actor`.
+    Without class and data, all clinical records are restricted.
+    """
+    if consent.get("status") != "active" or not is_restriction(consent):
+        return None
+    prov = consent.get("provision") or {}
+    if prov.get("type") not in (None, "deny"):
+        return None
+    period = prov.get("period") or {}
+    now = timeutil.instant()
+    if period.get("start") and timeutil.norm(period["start"]) > now:
+        return None
+    if period.get("end") and timeutil.norm(period["end"]) < now:
+        return None
+    classes = {str(k.get("code")) for k in prov.get("class") or [] if isinstance(k, dict)
+               and k.get("code") in CLINICAL}
+    records = {ref_of(d.get("reference")) for d in prov.get("data") or [] if isinstance(d, dict)}
+    records = {r for r in records if r.split("/", 1)[0] in CLINICAL}
+    if not classes and not records:
+        classes = set(CLINICAL)
+    team: set[str] = set()
+    for sub in prov.get("provision") or []:
+        if isinstance(sub, dict) and sub.get("type") == "permit":
+            team.update(ref_of(a.get("reference")) for a in sub.get("actor") or [] if isinstance(a, dict))
+    return Restriction(str(consent.get("id")), frozenset(classes), frozenset(records),
+                       frozenset(t for t in team if t.startswith("Practitioner/")))
+
+
+def restrictions(tx: Tx, patient_id: str) -> list[Restriction]:
+    """The patient's active restrictions."""
+    from ..store.query import parse_query
+
+    if not patient_id:
+        return []
+    q = parse_query("Consent", [("patient", f"Patient/{patient_id}"), ("status", "active")])
+    out = []
+    for consent in tx.search("Consent", q.where, count=200).rows:
+        r = parse_restriction(consent)
+        if r is not None:
+            out.append(r)
+    return out
+
+
+def hidden_from(tx: Tx, p: Principal, patient_id: str) -> list[Restriction]:
+    """The restrictions that apply to this staff member (outside the named care team)."""
+    return [r for r in restrictions(tx, patient_id) if p.ref not in r.team]
+
+
+def restricted(hidden: list[Restriction], r: Resource) -> bool:
+    return any(x.covers(r) for x in hidden)
+
+
+def check_restriction(tx: Tx, p: Principal, patient_id: str, r: Resource | None, rtype: str, what: str,
+                      reason: str) -> str:
+    """403 (logged) if the record, or a search of `rtype` as a whole, is restricted for this staff
+    member, unless they broke the glass; returns the reason to log."""
+    hidden = hidden_from(tx, p, patient_id)
+    if not hidden:
+        return reason
+    blocked = restricted(hidden, r) if r is not None else any(rtype in x.classes for x in hidden)
+    if not blocked:
+        return reason
+    bg = break_glass_reason(tx, p, patient_id)
+    if bg is not None:
+        return bg
+    log_denied(tx, p, patient_id, what, "restricted record (skjerming)")
+    raise FhirError(403, "The patient has restricted (skjermet) these records to a named care team. If you "
+                         "need access, break the glass with a reason; it is logged and reviewed.",
+                    code="forbidden")
 
 
 def require_patient_access(tx: Tx, p: Principal, patient_id: str, rtype: str, what: str) -> str:
@@ -126,7 +235,10 @@ def require_patient_access(tx: Tx, p: Principal, patient_id: str, rtype: str, wh
 
 
 def break_the_glass(tx: Tx, p: Principal, patient_id: str, reason: str) -> Resource:
-    require_role(p, *CLINICAL_ROLES, what="break the glass")
+    if not p.is_staff or not p.has_role(*CLINICAL_ROLES):
+        if tx.get("Patient", patient_id) is not None:
+            log_denied(tx, p, patient_id, "break the glass", "role may not break the glass")
+        require_role(p, *CLINICAL_ROLES, what="break the glass")
     reason = (reason or "").strip()
     if len(reason) < 10:
         raise FhirError(400, "Give a reason of at least 10 characters for breaking the glass.",
@@ -147,6 +259,9 @@ def break_the_glass(tx: Tx, p: Principal, patient_id: str, reason: str) -> Resou
 
 def _agent(p: Principal, reason: str) -> dict[str, Any]:
     btg = reason.startswith("break the glass")
+    if not p.is_staff:
+        return {"who": p.reference(), "requestor": True, "role": [{"text": "innbygger"}],
+                "purposeOfUse": [{"coding": [{"system": ACT_REASON, "code": "PATADMIN"}], "text": reason}]}
     return {
         "who": p.reference(),
         "requestor": True,

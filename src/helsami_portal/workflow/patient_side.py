@@ -290,8 +290,12 @@ def read_thread(store: Store, p: Principal, thread_id: str) -> dict[str, Any]:
 
 def staff_create(store: Store, p: Principal, body: Resource, if_none_exist: str | None) -> Resource:
     """Resources staff create directly. Today: reply drafts (Communication, status preparation)."""
+    if body.get("resourceType") != "Communication":
+        raise FhirError(405, f"{str(body.get('resourceType'))[:40]} cannot be created through the API"
+                             + (" (the access log is written by the server only)."
+                                if body.get("resourceType") == "AuditEvent" else "."), code="not-supported")
     access.require_role(p, *access.INBOX_ROLES, what="create resources")
-    if body.get("resourceType") != "Communication" or body.get("status") != "preparation":
+    if body.get("status") != "preparation":
         raise FhirError(422, "Staff create drafts (Communication with status 'preparation'); other changes go "
                              "through the Task operations.", code="business-rule")
     with store.write() as tx:

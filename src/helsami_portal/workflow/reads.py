@@ -46,10 +46,15 @@ def patient_of(r: Resource) -> str:
 
 def _check_read(tx: Tx, p: Principal, r: Resource, interaction: str) -> None:
     rtype = r["resourceType"]
-    access.require_staff(p)
+    if not p.is_staff:
+        if rtype not in DIRECTORY:
+            access.log_denied(tx, p, patient_of(r), f"{rtype}/{r['id']}", "patient token on the staff API")
+        access.require_staff(p)
     if rtype in DIRECTORY:
         return
     if rtype == "AuditEvent":
+        if not p.has_role("privacy-officer"):
+            access.log_denied(tx, p, patient_of(r), f"{rtype}/{r['id']}", "only privacy officers read the log")
         access.require_role(p, "privacy-officer", what="review the access log")
         return
     if rtype == "Task":
@@ -62,6 +67,8 @@ def _check_read(tx: Tx, p: Principal, r: Resource, interaction: str) -> None:
     pid = patient_of(r)
     what = f"{rtype}/{r['id']}"
     reason = access.require_patient_access(tx, p, pid, rtype, what)
+    if rtype in CLINICAL:
+        reason = access.check_restriction(tx, p, pid, r, rtype, what, reason)
     access.audit(tx, p, pid, what, reason, interaction=interaction)
 
 
@@ -90,6 +97,8 @@ def search(store: Store, p: Principal, rtype: str, items: list[tuple[str, str]])
     """A page of matches plus included resources, after access checks; logs what was read."""
     q = parse_query(rtype, items)
     access.require_staff(p)
+    notes: list[str] = []
+    reasons: dict[str, str] = {}
     with store.write() as tx:
         where = list(q.where)
         if rtype == "Task":
@@ -102,9 +111,20 @@ def search(store: Store, p: Principal, rtype: str, items: list[tuple[str, str]])
             access.require_role(p, *access.INBOX_ROLES, what="look up patients")
         elif rtype in PATIENT_SCOPED:
             pid = _single_patient(tx, q)
-            access.require_patient_access(tx, p, pid, rtype, f"{rtype} search")
+            reason = access.require_patient_access(tx, p, pid, rtype, f"{rtype} search")
             if rtype == "Communication":
                 where.append(sa.or_(resource.c.status != "preparation", resource.c.ref2 == p.ref))
+            if rtype in CLINICAL:
+                # A whole type restricted: 403 unless the glass is broken. Single records: left out.
+                reason = access.check_restriction(tx, p, pid, None, rtype, f"{rtype} search", reason)
+                if not reason.startswith("break the glass"):
+                    hidden_ids = sorted(ref.split("/", 1)[1] for x in access.hidden_from(tx, p, pid)
+                                        for ref in x.records if ref.startswith(f"{rtype}/"))
+                    if hidden_ids:
+                        where.append(resource.c.id.notin_(hidden_ids))
+                        notes.append(f"{len(hidden_ids)} record(s) of this patient are restricted (skjermet) "
+                                     "and left out.")
+            reasons[pid] = reason
         else:
             raise access.forbidden(f"Searching {rtype} is not allowed.")
         page = tx.search(rtype, where, sort=q.sort, count=q.count, cursor=q.cursor, total=q.total)
@@ -114,10 +134,36 @@ def search(store: Store, p: Principal, rtype: str, items: list[tuple[str, str]])
             for r in page.rows:
                 for name in q.includes:
                     refs.extend(x for x in DEFS[rtype].includes[name].paths(r) if x)
-            included = tx.get_many(dict.fromkeys(refs))
-        _log_search(tx, p, rtype, page.rows + included)
+            included = _drop_restricted(tx, p, tx.get_many(dict.fromkeys(refs)), notes)
+        _log_search(tx, p, rtype, page.rows + included, reasons)
+        extra = [outcome_note(n) for n in notes]
         return Page([redact(r) for r in page.rows], page.next_cursor, page.total), \
-            [redact(r) for r in included], q
+            [redact(r) for r in included] + extra, q
+
+
+def outcome_note(text: str) -> Resource:
+    """An OperationOutcome (search mode `outcome`) telling the reader something was left out."""
+    import uuid
+    return {"resourceType": "OperationOutcome", "id": uuid.uuid4().hex,
+            "issue": [{"severity": "information", "code": "suppressed", "diagnostics": text}]}
+
+
+def _drop_restricted(tx: Tx, p: Principal, rows: list[Resource], notes: list[str]) -> list[Resource]:
+    """Included clinical records that a restriction hides from this staff member are left out."""
+    hidden: dict[str, list[access.Restriction]] = {}
+    kept, dropped = [], 0
+    for r in rows:
+        if r.get("resourceType") in CLINICAL:
+            pid = patient_of(r)
+            if pid not in hidden:
+                hidden[pid] = [] if access.break_glass_reason(tx, p, pid) else access.hidden_from(tx, p, pid)
+            if access.restricted(hidden[pid], r):
+                dropped += 1
+                continue
+        kept.append(r)
+    if dropped:
+        notes.append(f"{dropped} included record(s) are restricted (skjermet) and left out.")
+    return kept
 
 
 def _single_patient(tx: Tx, q: Query) -> str:
@@ -133,7 +179,7 @@ def _single_patient(tx: Tx, q: Query) -> str:
                     expression="patient")
 
 
-def _log_search(tx: Tx, p: Principal, rtype: str, rows: list[Resource]) -> None:
+def _log_search(tx: Tx, p: Principal, rtype: str, rows: list[Resource], reasons: dict[str, str]) -> None:
     if rtype in DIRECTORY or rtype == "AuditEvent":
         return
     by_patient: dict[str, list[str]] = {}
@@ -147,7 +193,8 @@ def _log_search(tx: Tx, p: Principal, rtype: str, rows: list[Resource]) -> None:
     for pid, kinds in by_patient.items():
         what = f"{rtype} search: " + ", ".join(sorted(set(kinds)))
         reason = "inbox list of own pools" if rtype == "Task" else (
-            "patient look-up" if rtype == "Patient" else (access.care_relation(tx, p, pid) or "search"))
+            "patient look-up" if rtype == "Patient" else (
+                reasons.get(pid) or access.care_relation(tx, p, pid) or "search"))
         entries.append((pid, what, reason))
     access.audit_many(tx, p, entries, interaction="search-type")
 
@@ -171,3 +218,10 @@ def pools_overview(store: Store, p: Principal) -> list[dict[str, Any]]:
         mine = tx.count("Task", [task.c.owner == p.ref, task.c.status.in_(c.OPEN_STATUSES)])
     out.insert(0, {"id": "", "name": "", "personal": True, "waiting": mine, "urgent": 0, "overdue": 0})
     return out
+
+
+def break_the_glass(store: Store, p: Principal, patient_id: str, reason: str) -> dict[str, Any]:
+    """Emergency access to one patient outside the care relation: time-limited, logged with the
+    stated reason (purposeOfUse BTG) and so flagged for the privacy officer's review."""
+    with store.write() as tx:
+        return access.break_the_glass(tx, p, patient_id, reason)
