@@ -1,0 +1,186 @@
+"""`helsami-tui`: the terminal inbox, its demo, sign-in and settings."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from . import __version__
+from .config import Settings, describe, load
+
+DEMO_USERS = {"physician": "lege", "nurse": "sykepleier", "switchboard": "sentralbord", "it": "it"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="helsami-tui", description="HelsaMi Innboks: the terminal inbox for "
+                                 "patient-portal staff. Without a command it opens the inbox of the configured "
+                                 "portal, signing in first when needed.")
+    ap.add_argument("--version", action="version", version=f"helsami-tui {__version__}")
+    ap.add_argument("--portal", help="the portal's address (overrides the config file and HELSAMI_PORTAL)")
+    sub = ap.add_subparsers(dest="command")
+    d = sub.add_parser("demo", help="start an embedded portal with synthetic data and open the inbox")
+    d.add_argument("--as", dest="role", choices=sorted(DEMO_USERS), default="physician",
+                   help="which demo user to sign in as (default: physician)")
+    d.add_argument("--fresh", action="store_true", help="start from newly generated demo data")
+    d.add_argument("--db", help="demo database URL (default: a SQLite file in the user data directory)")
+    sub.add_parser("login", help="sign in to the portal (device code) and keep the session in the keyring")
+    sub.add_parser("logout", help="sign out: revoke the session on the portal and forget it here")
+    sub.add_parser("config", help="show where the settings file is and what is in effect")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, filename=None)
+
+    settings = load()
+    if args.portal:
+        settings.portal = args.portal.rstrip("/")
+        settings.sources["portal"] = "flag"
+    if args.command == "config":
+        print(describe(settings))
+        return 0
+    if args.command == "demo":
+        return run_demo(settings, DEMO_USERS[args.role], fresh=args.fresh, db=args.db)
+    if not settings.portal:
+        print("No portal is configured. Use --portal URL, set HELSAMI_PORTAL, or write portal = \"...\" in "
+              f"{settings.path}. To try the app without a portal: helsami-tui demo", file=sys.stderr)
+        return 2
+    if args.command == "login":
+        return asyncio.run(_login_cli(settings))
+    if args.command == "logout":
+        return asyncio.run(_logout_cli(settings))
+    return run_portal(settings)
+
+
+# -- sign-in in the plain terminal ------------------------------------------------------------------
+
+def _show_code(code: str, uri: str) -> None:
+    from rich.console import Console
+    from rich.panel import Panel
+    from rich.text import Text
+
+    from .i18n import t
+    from .safetext import safe_text
+    from .widgets.bigcode import big
+
+    console = Console(stderr=True)
+    art = big(code) or Text(code, style="bold")
+    body = Text.assemble(Text(t("login.go_to") + "\n"), safe_text(uri, multiline=False, style="bold underline"),
+                         Text("\n\n" + t("login.enter_code") + "\n\n"), art, Text(f"\n\n{code}"))
+    console.print(Panel(body, title=t("login.title"), expand=False))
+
+
+async def _device_sign_in(settings: Settings) -> Any:
+    from .client.auth import poll_device_flow, start_device_flow
+    from .i18n import t
+
+    flow = await start_device_flow(settings.portal)
+    _show_code(flow.user_code, flow.verification_uri)
+    print(t("login.waiting"), file=sys.stderr)
+    return await poll_device_flow(flow)
+
+
+async def _login_cli(settings: Settings) -> int:
+    from .client.auth import TokenStore
+    from .client.errors import ClientError
+
+    store = TokenStore()
+    try:
+        tokens = await _device_sign_in(settings)
+    except ClientError as e:
+        print(str(e), file=sys.stderr)
+        return 1
+    store.save(settings.portal, tokens)
+    if store.memory_only:
+        print("No keyring is available here, so the session cannot be kept after this command. "
+              "Run `helsami-tui` instead: it signs in and keeps the session in memory while it runs.",
+              file=sys.stderr)
+    else:
+        print("Signed in.")
+    return 0
+
+
+async def _logout_cli(settings: Settings) -> int:
+    from .client.auth import TokenSession, TokenStore
+
+    store = TokenStore()
+    tokens = store.load(settings.portal)
+    if tokens is None:
+        print("Not signed in.")
+        return 0
+    await TokenSession(settings.portal, tokens, store=store).sign_out()
+    print("Signed out.")
+    return 0
+
+
+# -- running the app ----------------------------------------------------------------------------------
+
+def run_portal(settings: Settings) -> int:
+    from .app import HelsamiApp
+    from .client.api import PortalClient
+    from .client.auth import TokenSession, TokenStore
+    from .client.errors import ClientError
+    from .i18n import t
+
+    store = TokenStore()
+    tokens = store.load(settings.portal)
+    if tokens is None:
+        try:
+            tokens = asyncio.run(_device_sign_in(settings))
+        except ClientError as e:
+            print(str(e), file=sys.stderr)
+            return 1
+        except KeyboardInterrupt:
+            return 130
+    session = TokenSession(settings.portal, tokens, store=store)
+
+    async def relogin(show: Callable[[str, str], None]) -> bool:
+        from .client.auth import poll_device_flow, start_device_flow
+        flow = await start_device_flow(settings.portal)
+        show(flow.user_code, flow.verification_uri)
+        new = await poll_device_flow(flow)
+        session._set(new)
+        return True
+
+    client = PortalClient(settings.portal, session)
+    note = t("app.keyring_unavailable") if store.memory_only else None
+    HelsamiApp(client, settings, relogin=relogin, keyring_note=note).run()
+    return 0
+
+
+def run_demo(settings: Settings, username: str, *, fresh: bool, db: str | None) -> int:
+    from helsami_portal.embedded import EmbeddedPortal, demo_db_path
+
+    from .app import HelsamiApp
+    from .client.api import PortalClient
+    from .client.auth import TokenSession, demo_login
+
+    path = demo_db_path()
+    if fresh and not db:
+        for suffix in ("", "-wal", "-shm"):
+            p = path.with_name(path.name + suffix)
+            if p.exists():
+                p.unlink()
+    url = db or f"sqlite:///{path}"
+    print("Starting the demo portal with synthetic data …", file=sys.stderr, flush=True)
+    portal = EmbeddedPortal(url, demo=True, seed=True)
+    portal.start()
+    try:
+        tokens = asyncio.run(demo_login(portal.base_url, username))
+        session = TokenSession(portal.base_url, tokens)
+
+        async def relogin(show: Callable[[str, str], None]) -> bool:
+            session._set(await demo_login(portal.base_url, username))
+            return True
+
+        settings.portal = portal.base_url
+        client = PortalClient(portal.base_url, session)
+        HelsamiApp(client, settings, demo_user=username, relogin=relogin).run()
+    finally:
+        portal.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""Typed messages that workers post back to screens (results never arrive as raw JSON)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from textual.message import Message
+
+from .client.models import InboxItem, Page, Pool
+
+
+@dataclass
+class PageLoaded(Message):
+    generation: int
+    page: Page[InboxItem]
+
+
+@dataclass
+class PoolsLoaded(Message):
+    pools: list[Pool]
+
+
+@dataclass
+class ItemChanged(Message):
+    """A newer version of an item (after an action, or fetched after a live event)."""
+
+    item: InboxItem
+    action: str = ""
+
+
+@dataclass
+class ItemGone(Message):
+    """An item the user may no longer see (forwarded away, access withdrawn)."""
+
+    item_id: str
+
+
+@dataclass
+class ConnectionState(Message):
+    online: bool
+
+
+@dataclass
+class Failed(Message):
+    """A worker's failure, in plain words for the user."""
+
+    text: str
+    detail: Any = None
