@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..fhir.outcome import FhirError
-from ..workflow import patient_side
+from ..workflow import patient_records, patient_side
 
 
 async def _patient(request: Request) -> Any:
@@ -118,6 +118,35 @@ async def renewal(request: Request) -> Response:
     return JSONResponse({"request": result["request"]}, status_code=200 if result["replayed"] else 201)
 
 
+def _next(request: Request, cursor: str | None) -> list[dict[str, str]]:
+    if not cursor:
+        return []
+    return [{"relation": "next", "url": str(request.url.include_query_params(_cursor=cursor))}]
+
+
+async def results(request: Request) -> Response:
+    p = await _patient(request)
+    reports, observations, nxt = await run_in_threadpool(
+        patient_records.list_results, _store(request), p, request.query_params.get("patient"),
+        request.query_params.get("_cursor"), _count(request))
+    return JSONResponse({"resourceType": "Bundle", "type": "searchset", "link": _next(request, nxt),
+                         "entry": [{"resource": r, "search": {"mode": "match"}} for r in reports]
+                         + [{"resource": o, "search": {"mode": "include"}} for o in observations]})
+
+
+async def access_log(request: Request) -> Response:
+    p = await _patient(request)
+    entries, nxt = await run_in_threadpool(
+        patient_records.access_log, _store(request), p, request.query_params.get("patient"),
+        request.query_params.get("_cursor"), _count(request))
+    return JSONResponse({"entries": entries, "link": _next(request, nxt)})
+
+
+async def grants(request: Request) -> Response:
+    p = await _patient(request)
+    return JSONResponse(await run_in_threadpool(patient_records.grants, _store(request), p))
+
+
 def routes() -> list[Route]:
     return [
         Route("/patient/me", me, methods=["GET"]),
@@ -128,4 +157,7 @@ def routes() -> list[Route]:
         Route("/patient/threads/{tid}/messages", add_message, methods=["POST"]),
         Route("/patient/medications", medications, methods=["GET"]),
         Route("/patient/renewals", renewal, methods=["POST"]),
+        Route("/patient/results", results, methods=["GET"]),
+        Route("/patient/access-log", access_log, methods=["GET"]),
+        Route("/patient/grants", grants, methods=["GET"]),
     ]

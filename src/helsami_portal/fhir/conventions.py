@@ -32,6 +32,8 @@ EXT_RESPONSE_TIME = f"{BASE}/StructureDefinition/response-time"
 EXT_WORKING_TIME = f"{BASE}/StructureDefinition/counts-working-time"
 EXT_RELEASE_CATEGORY = f"{BASE}/StructureDefinition/release-category"
 RELEASE_CATEGORIES = ("auto", "clinician-or-14d", "clinician-only", "never-online")
+# When a clinician released a result to the patient (DiagnosticReport.extension, valueDateTime).
+EXT_RELEASED_AT = f"{BASE}/StructureDefinition/released-at"
 
 INBOX_KIND = f"{BASE}/CodeSystem/inbox-kind"
 INBOX_KINDS = ("clinical", "intake", "direct")

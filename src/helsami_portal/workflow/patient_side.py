@@ -51,24 +51,33 @@ def subjects(tx: Tx, p: Principal) -> dict[str, str]:
     if typ == "Patient":
         return {pid: "self"}
     rp = tx.get("RelatedPerson", pid)
-    if rp is None or rp.get("active") is False:
+    if rp is None:
         return {}
+    patient_id, level = related_level(tx, rp)
+    return {patient_id: level} if level else {}
+
+
+def related_level(tx: Tx, rp: Resource) -> tuple[str, str]:
+    """(patient id, level) a RelatedPerson may act with today; level "" if none."""
+    pid = str(rp.get("id"))
+    if rp.get("active") is False:
+        return "", ""
     patient_id = ref_id(rp.get("patient"), "Patient")
     patient = tx.get("Patient", patient_id)
     if patient is None:
-        return {}
+        return "", ""
     today = timeutil.utcnow().date()
     age = _age(str(patient.get("birthDate") or ""), today)
     rels = {first_code(r) for r in rp.get("relationship") or []}
     is_parent = bool(rels & {"PRN", "MTH", "FTH", "PRNFOST", "GUARD", "parent"})
     if is_parent and age < 16:
-        return {patient_id: "full" if age < 12 else "messages"}
+        return patient_id, "full" if age < 12 else "messages"
     if age < 16:
-        return {}
+        return patient_id, ""
     # Grants by consent: giver 16 or older, proxy 18 or older.
     proxy_age = _age(str(rp.get("birthDate") or "1900-01-01"), today)
     if proxy_age < 18:
-        return {}
+        return patient_id, ""
     q = parse_query("Consent", [("patient", f"Patient/{patient_id}"), ("actor", f"RelatedPerson/{pid}"),
                                 ("status", "active")])
     page = tx.search("Consent", q.where, count=20)
@@ -82,7 +91,7 @@ def subjects(tx: Tx, p: Principal) -> dict[str, str]:
             for coding in cat.get("coding") or []:
                 if coding.get("system") == PROXY_LEVEL and coding.get("code") in LEVELS:
                     best = max(best, coding["code"], key=lambda lv: LEVELS.index(lv) if lv else -1)
-    return {patient_id: best} if best else {}
+    return patient_id, best
 
 
 def _acting_for(tx: Tx, p: Principal, patient_id: str | None, *, write: bool) -> str:
@@ -93,8 +102,11 @@ def _acting_for(tx: Tx, p: Principal, patient_id: str | None, *, write: bool) ->
         patient_id = next(iter(allowed))
     level = allowed.get(patient_id)
     if level is None:
+        if isinstance(patient_id, str) and tx.get("Patient", patient_id[:64]) is not None:
+            access.log_denied(tx, p, patient_id, "patient API", "not allowed to act for this patient")
         raise access.forbidden("You cannot act for this patient.")
     if write and level not in CAN_WRITE:
+        access.log_denied(tx, p, patient_id, "patient API: send", f"proxy level {level} does not allow sending")
         raise access.forbidden("Your access for this patient does not include sending messages.")
     return patient_id
 

@@ -95,6 +95,8 @@ def history(store: Store, p: Principal, rtype: str, rid: str) -> list[Resource]:
 
 def search(store: Store, p: Principal, rtype: str, items: list[tuple[str, str]]) -> tuple[Page, list[Resource], Query]:
     """A page of matches plus included resources, after access checks; logs what was read."""
+    if rtype == "AuditEvent":  # break-glass=true is the documented form; the index holds "break-glass"
+        items = [(k, "break-glass" if k == "break-glass" and v == "true" else v) for k, v in items]
     q = parse_query(rtype, items)
     access.require_staff(p)
     notes: list[str] = []
