@@ -78,6 +78,10 @@ class HelsamiApp(App[None]):
         from .screens.inbox import InboxScreen
         from .screens.message import MessageScreen
 
+        from .client.api import Outbox
+
+        self.outbox = Outbox(self.client, on_sent=self._outbox_sent, on_failed=self._outbox_failed)
+        self._outbox_task = asyncio.create_task(self.outbox.run())
         self.set_interval(5, self._check_idle)
         if self.keyring_note:
             self.notify(self.keyring_note, severity="warning", timeout=10)
@@ -96,6 +100,16 @@ class HelsamiApp(App[None]):
     async def on_unmount(self) -> None:
         if self._event_task:
             self._event_task.cancel()
+        self._outbox_task.cancel()
+
+    def _outbox_sent(self, entry: Any) -> None:
+        if entry.result is not None:
+            self._set_online(True)
+            self._broadcast(ItemChanged(entry.result.item, "reply"))
+
+    def _outbox_failed(self, entry: Any) -> None:
+        self.notify(describe_error(entry.error) if entry.error else t("app.error", message="reply"),
+                    severity="error", timeout=10, markup=False)
 
     def now(self) -> dt.datetime:
         return dt.datetime.now(dt.timezone.utc)
@@ -189,7 +203,7 @@ class HelsamiApp(App[None]):
                         timeout=5)
 
     @work(exclusive=False, group="actions")
-    async def run_action(self, screen: Screen[Any], op: str, item: InboxItem, **kw: Any) -> None:
+    async def item_action(self, screen: Screen[Any], op: str, item: InboxItem, **kw: Any) -> None:
         """Claim, unclaim, complete or forward an item; the result goes to every screen."""
         fn = getattr(self.client, op)
         try:

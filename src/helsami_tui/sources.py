@@ -76,7 +76,8 @@ def item_row(item: InboxItem, now: dt.datetime, me_ref: str) -> Row:
         Text(status_text(item, me_ref)),
         safe_text(owner, multiline=False),
     )
-    return Row(cells=cells, key=item.id, marker=priority_marker(item.priority) or None)
+    marker = priority_marker(item.priority)
+    return Row(cells=cells, key=item.id, marker=Text(marker, style="bold") if marker else None)
 
 
 def sort_key(item: InboxItem) -> tuple[int, str, str]:

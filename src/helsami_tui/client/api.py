@@ -35,6 +35,8 @@ from .. import __version__
 from .auth import TokenSession
 from .errors import AccessDenied, ClientError, Conflict, NotFound, NotSignedIn, Offline, PortalError
 from .models import (
+    Queue,
+    Target,
     Allergy,
     Condition,
     InboxItem,
@@ -281,7 +283,8 @@ class PortalClient:
     async def inbox_page(self, pool_id: str | None, *, status: str | Sequence[str] | None = None,
                          code: str | Sequence[str] | None = None, sort: str = DEFAULT_SORT,
                          count: int = 50, cursor_url: str | None = None, whole_pool: bool = False,
-                         total: bool = False, now: dt.datetime | None = None) -> Page[InboxItem]:
+                         total: bool = False, now: dt.datetime | None = None, owner: str | None = None,
+                         text: str | None = None) -> Page[InboxItem]:
         """One page of an inbox, with each item's thread subject and patient.
 
         `pool_id` None lists the caller's personal items (owner = me). For a pool, the default
@@ -289,7 +292,8 @@ class PortalClient:
         `whole_pool=True` lists every item that belongs to the pool, whoever holds it.
         `status` defaults to requested for a pool and to requested + in-progress for personal
         items. `cursor_url` is the previous page's `next_url`: it is followed exactly as given
-        and the other arguments are ignored."""
+        and the other arguments are ignored. `owner`: "mine" (held by me) or "pool" (unclaimed,
+        still owned by the pool) narrows a whole-pool list; `text` searches words of the subject."""
         if cursor_url:
             data = await self.get(cursor_url)
             return inbox_page_from_bundle(data, now)
@@ -302,6 +306,10 @@ class PortalClient:
             if whole_pool:
                 params.append(("pool", f"HealthcareService/{pool_id}"))
                 statuses = status if status is not None else ("requested", "in-progress")
+                if owner == "mine":
+                    params.append(("owner", await self._my_ref()))
+                elif owner == "pool":
+                    params.append(("owner", f"HealthcareService/{pool_id}"))
             else:
                 params.append(("owner", f"HealthcareService/{pool_id}"))
                 statuses = status if status is not None else ("requested",)
@@ -309,6 +317,8 @@ class PortalClient:
             params.append(("status", statuses if isinstance(statuses, str) else ",".join(statuses)))
         if code:
             params.append(("code", code if isinstance(code, str) else ",".join(code)))
+        if text:
+            params.append(("description", text))
         if sort:
             params.append(("_sort", sort))
         params.append(("_count", str(count)))
@@ -317,6 +327,25 @@ class PortalClient:
         params.extend(INBOX_INCLUDES)
         data = await self.get("Task", params)
         return inbox_page_from_bundle(data, now)
+
+    async def forward_targets(self) -> list[Target]:
+        """Where an item can be forwarded: every active inbox, then every staff member."""
+        out: list[Target] = []
+        for rtype, convert in (("HealthcareService", Target.from_service), ("Practitioner", Target.from_practitioner)):
+            data = await self.get(rtype, [("_count", "500")])
+            while True:
+                matches, _ = split_bundle(data)
+                out.extend(t for t in (convert(r) for r in matches if r.get("resourceType") == rtype) if t.active)
+                url = _next_link(data)
+                if not url:
+                    break
+                data = await self.get(url)
+        return out
+
+    async def queues(self) -> list[Queue]:
+        """Inbox set-up and queue depths for IT support (no patient data)."""
+        data = await self.get("$queues")
+        return [Queue.from_json(q) for q in data.get("inboxes") or data.get("queues") or [] if isinstance(q, dict)]
 
     async def task(self, task_id: str, now: dt.datetime | None = None) -> InboxItem:
         """One item, with its subject and patient (a search by id with the includes)."""

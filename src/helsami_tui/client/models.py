@@ -856,3 +856,52 @@ class OperationOutcome(_Model):
         if status == 404:
             return NotFound(msg, code=self.code or "not-found")
         return PortalError(status, msg, code=self.code)
+
+
+# -- directory and operations ------------------------------------------------------------------
+
+class Target(_Model):
+    """Somewhere an item can be forwarded: an inbox or a named staff member."""
+
+    ref: str
+    name: str
+    kind: str  # "service" | "person"
+    active: bool = True
+
+    @classmethod
+    def from_service(cls, r: Json) -> Target:
+        return _build(cls, {"ref": f"HealthcareService/{_s(r.get('id'))}", "name": _s(r.get("name")),
+                            "kind": "service", "active": r.get("active") is not False})
+
+    @classmethod
+    def from_practitioner(cls, r: Json) -> Target:
+        return _build(cls, {"ref": f"Practitioner/{_s(r.get('id'))}", "name": human_name(r), "kind": "person",
+                            "active": r.get("active") is not False})
+
+
+class Queue(_Model):
+    """One inbox as IT support sees it: set-up and depth, no patient data."""
+
+    id: str
+    name: str
+    organization: str
+    kind: str
+    backup: str
+    waiting: int
+    claimed: int
+    oldest_unopened_seconds: int | None
+    escalated_last_24h: int
+    members: int
+
+    @classmethod
+    def from_json(cls, q: Json) -> Queue:
+        def n(key: str) -> int:
+            v = q.get(key)
+            return int(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else 0
+        age = q.get("oldestUnopenedSeconds")
+        return _build(cls, {"id": _s(q.get("id")), "name": _s(q.get("name")),
+                            "organization": _s(_d(q.get("organization")).get("name")), "kind": _s(q.get("kind")),
+                            "backup": _s(q.get("backup")), "waiting": n("waiting"), "claimed": n("claimed"),
+                            "oldest_unopened_seconds": int(age) if isinstance(age, (int, float)) else None,
+                            "escalated_last_24h": n("escalatedLast24h"),
+                            "members": len(q.get("members") or [])})

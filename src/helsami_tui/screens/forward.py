@@ -100,5 +100,5 @@ class ForwardScreen(ModalScreen[None]):
             self.notify(t("forward.choose"), severity="warning")
             return
         note = self.query_one("#note", TextArea).text
-        self.happ.run_action(self, "forward", self.item, target_ref=self.chosen.ref, note=note)
+        self.happ.item_action(self, "forward", self.item, target_ref=self.chosen.ref, note=note)
         self.dismiss(None)

@@ -196,14 +196,10 @@ class InboxScreen(Screen[None]):
         q = self.query_state
         client = self.happ.client
         try:
-            if q.text and cursor_url is None:
-                page = await client.search_inbox(q.pool_id, q.text, status=q.status, code=q.code, sort=q.sort,
-                                                 count=PAGE, now=self.happ.now())
-            else:
-                page = await client.inbox_page(
-                    q.pool_id, status=q.status, code=q.code, sort=q.sort, count=PAGE, cursor_url=cursor_url,
-                    whole_pool=q.pool_id is not None, total=cursor_url is None, now=self.happ.now(),
-                    owner="mine" if q.owner == "mine" else ("pool" if q.owner == "unclaimed" else None))
+            page = await client.inbox_page(
+                q.pool_id, status=q.status, code=q.code, sort=q.sort, count=PAGE, cursor_url=cursor_url,
+                whole_pool=q.pool_id is not None, total=cursor_url is None, now=self.happ.now(),
+                owner="mine" if q.owner == "mine" else ("pool" if q.owner == "unclaimed" else None), text=q.text)
         except Exception as e:  # noqa: BLE001
             if self.source is not None:
                 self.source.loading = False
@@ -283,7 +279,7 @@ class InboxScreen(Screen[None]):
     def _act(self, op: str, **kw: Any) -> None:
         item = self.current_item()
         if item is not None:
-            self.happ.run_action(self, op, item, **kw)
+            self.happ.item_action(self, op, item, **kw)
 
     def action_claim(self) -> None:
         self._act("claim")

@@ -261,13 +261,13 @@ class ItemScreen(Screen[None]):
         self.app.pop_screen()
 
     def action_claim(self) -> None:
-        self.happ.run_action(self, "claim", self.item)
+        self.happ.item_action(self, "claim", self.item)
 
     def action_unclaim(self) -> None:
-        self.happ.run_action(self, "unclaim", self.item)
+        self.happ.item_action(self, "unclaim", self.item)
 
     def action_complete(self) -> None:
-        self.happ.run_action(self, "complete", self.item)
+        self.happ.item_action(self, "complete", self.item)
 
     def action_forward(self) -> None:
         from .forward import ForwardScreen
