@@ -47,9 +47,11 @@ def load(store: Store, resources: Iterable[dict[str, Any]], *,
         conn = conn.execution_options(write=True)
         with conn.begin():
             total = 0
+            names: dict[str, str] = {}
             for r in resources:
                 rtype = r["resourceType"]
                 r["meta"] = {**(r.get("meta") or {}), **meta}
+                _add_displays(r, names)
                 if rtype == "PractitionerRole":
                     prac = ref_of(r.get("practitioner"))
                     for svc in r.get("healthcareService") or []:
@@ -77,6 +79,42 @@ def load(store: Store, resources: Iterable[dict[str, Any]], *,
                         progress(f"{total:,} resources ({time.monotonic() - started:.0f} s)")
             flush(conn)
     return counts
+
+
+_NAMED = ("Patient", "Practitioner", "HealthcareService", "RelatedPerson", "Organization")
+
+
+def _add_displays(r: dict[str, Any], names: dict[str, str]) -> None:
+    """Give references the display names a client shows (who sent it, who holds it), as the
+    portal's own operations do; remember names of resources that later ones refer to."""
+    from .fhir.registry import human_name
+
+    rtype = r["resourceType"]
+    if rtype in _NAMED:
+        name = str(r.get("name") or "") if rtype in ("HealthcareService", "Organization") else human_name(r)
+        if rtype == "RelatedPerson":
+            patient = names.get(ref_of(r.get("patient")), "")
+            name = f"{name} på vegne av {patient}" if patient else name
+        names[f"{rtype}/{r['id']}"] = name
+
+    def fill(ref: Any) -> None:
+        if isinstance(ref, dict) and not ref.get("display"):
+            n = names.get(str(ref.get("reference") or ""))
+            if n:
+                ref["display"] = n
+
+    if rtype == "Communication":
+        fill(r.get("sender"))
+        for x in r.get("recipient") or []:
+            fill(x)
+    elif rtype == "Task":
+        fill(r.get("owner"))
+        for e in r.get("extension") or []:
+            fill(e.get("valueReference"))
+        for n in r.get("note") or []:
+            fill(n.get("authorReference"))
+    elif rtype == "MedicationRequest":
+        fill(r.get("requester"))
 
 
 def _ensure_pool(t: dict[str, Any], first_pool: dict[str, str]) -> None:

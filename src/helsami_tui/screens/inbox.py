@@ -103,7 +103,7 @@ class InboxScreen(Screen[None]):
         if first:
             # Start in the first shared inbox with items waiting, else the personal list.
             shared = [i for i, p in enumerate(self.pools) if p.id]
-            waiting = [i for i in shared if self.pools[i].waiting]
+            waiting = sorted((i for i in shared if self.pools[i].waiting), key=lambda i: -self.pools[i].waiting)
             self.pool_index = (waiting or shared or [0])[0] if self.pools else 0
             self.switch_pool()
         self.render_pools()

@@ -42,8 +42,7 @@ def message_block(m: Message) -> Text:
         Text(f"  ·  {when(m.sent)}  ·  {channel}"),
     )
     if m.on_behalf_of:
-        head.append_text(Text("\n"))
-        head.append_text(Text.assemble(Text(t("msg.proxy") + " "), safe_text(m.on_behalf_of, multiline=False)))
+        head.append(f"  {t('msg.proxy')}", style="bold")
     return Text.assemble(head, "\n", safe_text(m.text))
 
 
