@@ -158,8 +158,13 @@ def test_everything_is_represented(data) -> None:
     assert kinds == set(c.INBOX_KINDS)
     interp = {code_of(o["interpretation"]) for o in by_type(data, "Observation")}
     assert {"N", "H", "L", "HH", "LL"} <= interp
-    levels = {code_of(r["provision"]["code"], PROXY_LEVEL) for r in by_type(data, "Consent")}
+    levels = {code_of(r["provision"]["code"], PROXY_LEVEL) for r in by_type(data, "Consent")
+              if "code" in r["provision"]}
     assert levels == {"standard", "read", "messages", "full"}
+    # ... and at least one restriction (skjerming) with a named care team
+    restrictions = [r for r in by_type(data, "Consent") if code_of(r["category"]) == "skjerming"]
+    assert restrictions and restrictions[0]["provision"]["type"] == "deny"
+    assert restrictions[0]["provision"]["provision"][0]["actor"]
     comm_cats = {code_of(r["category"]) for r in by_type(data, "Communication")}
     assert {"thread", "patient-message", "staff-reply", "phone-message"} <= comm_cats
     senders = {r["sender"]["reference"].split("/")[0] for r in by_type(data, "Communication") if "sender" in r}

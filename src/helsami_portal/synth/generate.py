@@ -248,8 +248,55 @@ class _Generator:
         self.setup_pools()
         yield from self.patients()
         yield from self.proxies()
-        yield from self.clinical()
+        records: dict[str, list[str]] = {}
+        for r in self.clinical():
+            subject = (r.get("subject") or r.get("patient") or {}).get("reference", "")
+            if r["resourceType"] in ("Condition", "DiagnosticReport"):
+                records.setdefault(subject, []).append(f"{r['resourceType']}/{r['id']}")
+                if r["resourceType"] == "DiagnosticReport":
+                    records[subject] += [x["reference"] for x in r.get("result") or []]
+            yield r
+        yield from self.restriction(records)
         yield from self.tasks()
+
+    # --- restriction (skjerming) -------------------------------------------------------------
+    def restriction(self, records: dict[str, list[str]]) -> Iterator[dict]:
+        """One patient has asked for skjerming: their diagnoses and latest lab report are hidden from
+        everyone but a named care team (prac-0002 "sykepleier" and prac-0008), even from their own GP,
+        demo user "lege" (prac-0001). Uses no random numbers, so the rest of the data is unchanged."""
+        first = len(DEMO_PATIENTS)
+        picks = [i for i in range(first, min(self.rich_patients, 200)) if self.pat_age[i] >= 18
+                 and any(x.startswith("Condition/") for x in records.get(self.pat_ref[i], []))
+                 and any(x.startswith("DiagnosticReport/") for x in records.get(self.pat_ref[i], []))]
+        preferred = [i for i in picks if self.pat_gp[i] == "prac-0001"]
+        if not (preferred or picks):
+            return
+        i = (preferred or picks)[0]
+        mine = records[self.pat_ref[i]]
+        reports = [n for n, x in enumerate(mine) if x.startswith("DiagnosticReport/")]
+        last = reports[-1]  # the latest lab report, followed by its result Observations
+        report_refs = [mine[last]] + [x for x in mine[last + 1:] if x.startswith("Observation/")]
+        yield {
+            "resourceType": "Consent", "id": "con-skjerming-000001", "status": "active",
+            "scope": _cc("http://terminology.hl7.org/CodeSystem/consentscope", "patient-privacy", "Privacy Consent"),
+            "category": [_cc(f"{BASE}/CodeSystem/consent-kind", "skjerming", "Skjerming", "Skjerming av journal")],
+            "patient": _ref(self.pat_ref[i]),
+            "dateTime": self.clock.days_ago(30),
+            "performer": [_ref(self.pat_ref[i])],
+            "policyRule": {"text": "Pasienten har bedt om skjerming av diagnoser og siste prøvesvar"},
+            "provision": {
+                "type": "deny",
+                "period": {"start": self.clock.date_ago(30)},
+                "class": [{"system": "http://hl7.org/fhir/resource-types", "code": "Condition"}],
+                "data": [{"meaning": "instance", "reference": _ref(ref)} for ref in report_refs],
+                "provision": [{
+                    "type": "permit",
+                    "actor": [{"role": _cc("http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "PRF",
+                                           "performer"), "reference": _ref(f"Practitioner/{prac}")}
+                              for prac in ("prac-0002", "prac-0008")],
+                }],
+            },
+        }
 
     # --- inboxes -----------------------------------------------------------------------------
     def setup_pools(self) -> None:
