@@ -270,3 +270,36 @@ def test_event_stream_reports_new_items_without_patient_data(team: dict[str, Any
     assert ev["pool"] == team["pool"] and ev["action"] == "new"
     assert "Hemmelig" not in json.dumps(ev)
     assert thread
+
+
+def test_drafts_are_private_updatable_and_closed_when_the_reply_is_sent(team: dict[str, Any]) -> None:
+    lege, nurse = team["lege"], team["sykepleier"]
+    thread = new_thread(team["pasient"], team["pool"])
+    tref = f"Communication/{thread['thread']['id']}"
+    task = task_for_thread(lege, thread["thread"]["id"])
+    r = lege.post("/fhir/Communication", json={"resourceType": "Communication", "status": "preparation",
+                                               "partOf": [{"reference": tref}],
+                                               "payload": [{"contentString": "Utkast 1"}]})
+    assert r.status_code == 201, r.text
+    draft = r.json()
+    r = lege.http.put(f"/fhir/Communication/{draft['id']}", headers=lege.h(**{"If-Match": 'W/"1"'}),
+                      json={**draft, "payload": [{"contentString": "Utkast 2"}]})
+    assert r.status_code == 200 and r.json()["payload"][0]["contentString"] == "Utkast 2"
+    # Stale version, and someone else's draft: refused.
+    is_outcome(lege.http.put(f"/fhir/Communication/{draft['id']}", headers=lege.h(**{"If-Match": 'W/"1"'}),
+                             json=draft), 412)
+    is_outcome(nurse.http.put(f"/fhir/Communication/{draft['id']}", headers=nurse.h(**{"If-Match": 'W/"2"'}),
+                              json=draft), 403)
+    mine = lege.get("/fhir/Communication", params={"part-of": tref, "status": "preparation"}).json()
+    assert [e["resource"]["id"] for e in mine.get("entry", [])] == [draft["id"]]
+    theirs = nurse.get("/fhir/Communication", params={"part-of": tref, "status": "preparation"})
+    assert theirs.status_code in (200, 403)
+    if theirs.status_code == 200:
+        assert not theirs.json().get("entry")
+    # The patient never sees drafts.
+    assert "Utkast" not in team["pasient"].get(f"/patient/threads/{thread['thread']['id']}").text
+    claimed = lege.op(task, "claim").json()
+    assert lege.op(claimed, "reply", text="Endelig svar", messageId=str(uuid.uuid4())).status_code == 200
+    left = lege.get("/fhir/Communication", params={"part-of": tref, "status": "preparation"}).json()
+    assert not left.get("entry"), "the draft should be closed once the reply is sent"
+    is_outcome(lege.http.put(f"/fhir/Task/{task['id']}", headers=lege.h(**{"If-Match": 'W/"1"'}), json=task), 405)

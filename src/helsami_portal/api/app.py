@@ -235,6 +235,22 @@ async def create(request: Request) -> Response:
                                                                f"{r['meta']['versionId']}"})
 
 
+async def update(request: Request) -> Response:
+    """PUT: only reply drafts can be changed directly; everything else changes through operations."""
+    from ..workflow import drafts
+
+    rtype, rid = _rtype(request), _rid(request)
+    p = await principal(request)
+    if rtype != "Communication":
+        raise FhirError(405, f"{rtype} cannot be changed directly; use the operations in /fhir/metadata.",
+                        code="not-supported")
+    body = await read_json(request)
+    assert body is not None
+    r = await run_in_threadpool(drafts.update, portal_of(request).store, p, rid, body,
+                                request.headers.get("if-match"))
+    return fhir(r, headers=etag(r))
+
+
 def _param(params: dict[str, Any] | None, name: str) -> Any:
     if not params:
         return None
@@ -382,6 +398,7 @@ def create_app(store: Store, settings: Settings | None = None) -> Starlette:
         Route("/fhir/{rtype}", create, methods=["POST"]),
         Route("/fhir/{rtype}/_search", search_post, methods=["POST"]),
         Route("/fhir/{rtype}/{rid}", read, methods=["GET"]),
+        Route("/fhir/{rtype}/{rid}", update, methods=["PUT"]),
         Route("/fhir/{rtype}/{rid}/_history", history, methods=["GET"]),
         Route("/fhir/{rtype}/{rid}/_history/{vid}", vread, methods=["GET"]),
         *auth_routes.routes(),

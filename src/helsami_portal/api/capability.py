@@ -38,6 +38,8 @@ def capability_statement(base_url: str, now: str) -> dict[str, Any]:
         interactions = list(rdef.interactions)
         if name in CREATABLE:
             interactions.append("create")
+        if name == "Communication":
+            interactions.append("update")
         entry: dict[str, Any] = {
             "type": name,
             "documentation": rdef.doc or None,

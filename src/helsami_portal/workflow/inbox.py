@@ -267,6 +267,8 @@ def reply(store: Store, p: Principal, task_id: str, if_match: str | None, text: 
             "payload": [{"contentString": text}],
         }
         msg = tx.create(msg, ident=ident)
+        from .drafts import close_drafts
+        close_drafts(tx, p, focus)
         new = copy.deepcopy(t)
         new["businessStatus"] = _business("replied")
         saved = _save(tx, t, new, "reply")

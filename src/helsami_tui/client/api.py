@@ -495,12 +495,19 @@ class PortalClient:
 
     # -- drafts ------------------------------------------------------------------------------
 
-    async def save_draft(self, thread_ref: str, text: str, draft_id: str | None = None) -> Message:
-        """Keep a reply draft on the portal (visible only to its author).
-
-        The portal API offers no update of a draft (no PUT), so every save creates a new draft
-        and `load_draft` returns the newest; `draft_id` is accepted for when it does."""
+    async def save_draft(self, thread_ref: str, text: str, draft: Message | str | None = None) -> Message:
+        """Keep a reply draft on the portal (visible only to its author): a new draft the first
+        time, then an update (PUT with If-Match) of the same one. `draft` is the Message the last
+        save returned (a bare id is accepted and re-read)."""
         body = Message.draft_to_fhir(thread_ref, text)
+        if isinstance(draft, str) and draft:
+            data = await self.get(f"Communication/{draft}")
+            draft = Message.from_fhir(data)
+        if isinstance(draft, Message) and draft.id:
+            body["id"] = draft.id
+            data = await self._json("PUT", self.url(f"Communication/{draft.id}"), json=body,
+                                    headers={"If-Match": f'W/"{draft.version}"'}, safe_to_resend=False)
+            return Message.from_fhir(data)
         data = await self._json("POST", self.url("Communication"), json=body, safe_to_resend=False)
         return Message.from_fhir(data)
 

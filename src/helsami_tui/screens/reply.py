@@ -15,7 +15,7 @@ from textual.widgets import Footer, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from ..client.errors import Conflict
-from ..client.models import InboxItem
+from ..client.models import InboxItem, Message
 from ..i18n import current_language, t
 from ..messages import ItemChanged
 from ..safetext import safe_text
@@ -75,7 +75,7 @@ class ReplyScreen(ModalScreen[None]):
         self.item = item
         self.message_id = str(uuid.uuid4())  # one per reply, kept for every resend
         self.saved_text = ""
-        self.draft_id: str | None = None
+        self.draft: Message | None = None
         self.sending = False
 
     @property
@@ -109,7 +109,7 @@ class ReplyScreen(ModalScreen[None]):
         if draft is not None and not editor.text.strip():
             editor.text = draft.text  # the editor shows text, never markup
             self.saved_text = draft.text
-            self.draft_id = draft.id
+            self.draft = draft
             self.query_one("#draft-state", Static).update(t("reply.draft_loaded"))
 
     def autosave(self) -> None:
@@ -120,12 +120,12 @@ class ReplyScreen(ModalScreen[None]):
     @work(exclusive=True, group="draft-save")
     async def save_draft(self, text: str) -> None:
         try:
-            d = await self.happ.client.save_draft(self.item.focus_ref, text, self.draft_id)
+            d = await self.happ.client.save_draft(self.item.focus_ref, text, self.draft)
         except Exception:  # noqa: BLE001 - the editor still holds the text; try again at the next tick
             self.query_one("#draft-state", Static).update(t("reply.draft_not_saved"))
             return
         self.saved_text = text
-        self.draft_id = d.id
+        self.draft = d
         self.query_one("#draft-state", Static).update(t("reply.draft_saved"))
 
     def action_templates(self) -> None:
