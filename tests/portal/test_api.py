@@ -303,3 +303,17 @@ def test_drafts_are_private_updatable_and_closed_when_the_reply_is_sent(team: di
     left = lege.get("/fhir/Communication", params={"part-of": tref, "status": "preparation"}).json()
     assert not left.get("entry"), "the draft should be closed once the reply is sent"
     is_outcome(lege.http.put(f"/fhir/Task/{task['id']}", headers=lege.h(**{"If-Match": 'W/"1"'}), json=task), 405)
+
+
+def test_history_of_a_seeded_item_keeps_its_first_version(team: dict[str, Any]) -> None:
+    lege = team["lege"]
+    page = lege.get("/fhir/Task", params={"owner": f"HealthcareService/{team['pool']}", "status": "requested",
+                                          "_count": "50"}).json()
+    seeded = next(e["resource"] for e in page["entry"] if e["resource"]["id"].startswith("task-")
+                  and e["resource"]["meta"]["versionId"] == "1")
+    claimed = lege.op(seeded, "claim")
+    assert claimed.status_code == 200, claimed.text
+    hist = lege.get(f"/fhir/Task/{seeded['id']}/_history").json()
+    assert [e["resource"]["meta"]["versionId"] for e in hist["entry"]] == ["2", "1"]
+    assert lege.get(f"/fhir/Task/{seeded['id']}/_history/1").json()["status"] == "requested"
+    lege.op(claimed.json(), "unclaim")

@@ -307,6 +307,8 @@ class Tx:
         self._check_writable()
         rtype, rid = r["resourceType"], r["id"]
         new_version = expected_version + 1
+        if expected_version == 1:
+            self._keep_first_version(rtype, rid)
         r = dict(r)
         r["meta"] = {**(r.get("meta") or {}), "versionId": str(new_version),
                      "lastUpdated": _fhir_instant(self.now)}
@@ -330,6 +332,22 @@ class Tx:
         self.conn.execute(history.insert().values(rtype=rtype, id=rid, version_id=new_version,
                                                   last_updated=self.now, content=content))
         return r
+
+    def _keep_first_version(self, rtype: str, rid: str) -> None:
+        """Bulk-loaded resources have no history row for version 1; write it before the first
+        change, so that history and vread stay complete."""
+        exists = self.conn.execute(sa.select(history.c.version_id).where(
+            history.c.rtype == rtype, history.c.id == rid, history.c.version_id == 1)).first()
+        if exists is not None:
+            return
+        table = task if rtype == "Task" else resource
+        conds = [table.c.id == rid, table.c.version_id == 1]
+        if rtype != "Task":
+            conds.append(resource.c.rtype == rtype)
+        row = self.conn.execute(sa.select(table.c.content, table.c.last_updated).where(*conds)).first()
+        if row is not None:
+            self.conn.execute(history.insert().values(rtype=rtype, id=rid, version_id=1,
+                                                      last_updated=row.last_updated, content=row.content))
 
     def emit(self, payload: dict[str, Any]) -> None:
         """Record a change event; it becomes visible to the event stream when this commits."""
