@@ -196,7 +196,7 @@ def _entry(tx: Tx, ev: Resource, orgs: dict[str, str]) -> dict[str, Any]:
             if orgs.get(oid):
                 units.append(orgs[oid])
     entity = (ev.get("entity") or [{}])[0]
-    interaction = first_code(ev.get("subtype"))
+    interaction = str(((ev.get("subtype") or [{}])[0] or {}).get("code") or "")
     granted = ev.get("outcome", "0") == "0"
     return {
         "when": ev.get("recorded"),

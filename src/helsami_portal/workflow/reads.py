@@ -191,6 +191,8 @@ def _log_search(tx: Tx, p: Principal, rtype: str, rows: list[Resource], reasons:
         pid = patient_of(r)
         if pid:
             by_patient.setdefault(pid, []).append(r["resourceType"])
+    for pid in reasons:  # a search of one patient's records is a read even when it finds nothing
+        by_patient.setdefault(pid, [rtype])
     entries = []
     for pid, kinds in by_patient.items():
         what = f"{rtype} search: " + ", ".join(sorted(set(kinds)))
