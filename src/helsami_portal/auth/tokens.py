@@ -163,7 +163,7 @@ class TokenService:
         if row.revoked or self.session_revoked(tx, row.family):
             raise FhirError(400, "invalid_grant: the session was signed out.", code="login")
         if row.used:
-            self.revoke_session(tx, row.family)
+            self._revoke_after(tx, row.family)
             raise FhirError(400, "invalid_grant: the refresh token was already used; the session is "
                                  "now signed out for safety.", code="login")
         if row.expires < timeutil.instant():
@@ -172,9 +172,17 @@ class TokenService:
             refresh_token.c.token_hash == row.token_hash, refresh_token.c.used == sa.false()
         ).values(used=True))
         if res.rowcount != 1:
-            self.revoke_session(tx, row.family)
+            self._revoke_after(tx, row.family)
             raise FhirError(400, "invalid_grant: the refresh token was already used.", code="login")
         return self.issue(tx, row.username, client_id=client_id, family=row.family)
+
+    def _revoke_after(self, tx: Tx, family: str) -> None:
+        """Revoke a session in its own transaction once `tx` has ended: the refusal that follows
+        rolls `tx` back, and the revocation must survive that."""
+        def run() -> None:
+            with self.store.write() as wtx:
+                self.revoke_session(wtx, family)
+        tx.defer(run)
 
     def revoke_session(self, tx: Tx, family: str) -> None:
         tx.conn.execute(refresh_token.update().where(refresh_token.c.family == family).values(revoked=True))
