@@ -168,6 +168,11 @@ def bundle(request: Request, rtype: str, page: Any, included: list[dict[str, Any
 
 # -- FHIR routes --------------------------------------------------------------------------------
 
+async def openapi_json(request: Request) -> Response:
+    from .openapi import openapi
+    return JSONResponse(openapi(portal_of(request).settings.issuer.rstrip("/")))
+
+
 async def metadata(request: Request) -> Response:
     return fhir(capability_statement(_base(request), timeutil.instant()))
 
@@ -387,6 +392,7 @@ def create_app(store: Store, settings: Settings | None = None) -> Starlette:
     portal = Portal(store, settings)
     routes = [
         Route("/fhir/metadata", metadata, methods=["GET"]),
+        Route("/openapi.json", openapi_json, methods=["GET"]),
         Route("/fhir/$events", events.stream, methods=["GET"]),
         Route("/fhir/$pools", pools, methods=["GET"]),
         Route("/fhir/$whoami", whoami, methods=["GET"]),
