@@ -201,3 +201,37 @@ def test_proxy_levels_and_children(sign_in: Any) -> None:
     assert r.status_code == 403 and "Nordmann" not in r.text
     r = proxy.get("/patient/threads", params={"patient": str(uuid.uuid4())})
     assert r.status_code == 403
+
+
+@pytest.mark.parametrize("level,send,results,log", [("read", False, True, True), ("messages", True, False, False),
+                                                      ("standard", True, True, True)])
+def test_proxy_levels_for_an_adult(portal: Any, level: str, send: bool, results: bool, log: bool) -> None:
+    """An adult (Ola, 84) has given a grant at `level`; the proxy can do exactly what the level allows."""
+    from types import SimpleNamespace
+
+    from helsami_portal.seed import add_accounts
+    from helsami_portal.synth.generate import PROXY_LEVEL
+
+    from .conftest import device_sign_in
+
+    rid = f"rp-test-{level}-{uuid.uuid4().hex[:6]}"
+    with portal.store.write() as tx:
+        tx.create({"resourceType": "RelatedPerson", "id": rid, "active": True,
+                   "patient": {"reference": "Patient/pat-000002"}, "birthDate": "1980-01-01",
+                   "relationship": [{"coding": [{"code": "SON"}]}], "name": [{"text": f"Test {level}"}]}, keep_id=True)
+        tx.create({"resourceType": "Consent", "status": "active", "patient": {"reference": "Patient/pat-000002"},
+                   "provision": {"type": "permit", "actor": [{"reference": {"reference": f"RelatedPerson/{rid}"}}],
+                                 "code": [{"coding": [{"system": PROXY_LEVEL, "code": level}]}]}})
+    add_accounts(portal.store, [SimpleNamespace(username=rid, password="demo", kind="patient",
+                                                resource=f"RelatedPerson/{rid}", display=f"Test {level}")])
+    with httpx.Client(base_url=portal.base_url, timeout=30) as http:
+        proxy = Api(http, rid, device_sign_in(http, rid)["access_token"])
+        assert proxy.get("/patient/me").json()["actsFor"][0]["level"] == level
+        assert proxy.get("/patient/threads").status_code == 200
+        r = proxy.post("/patient/threads", json={"patient": "pat-000002", "service": POOL, "subject": "Hei",
+                                                 "text": "Hei", "messageId": str(uuid.uuid4())})
+        assert r.status_code == (201 if send else 403), r.text
+        assert proxy.get("/patient/results").status_code == (200 if results else 403)
+        assert proxy.get("/patient/access-log").status_code == (200 if log else 403)
+        received = proxy.get("/patient/grants").json()["received"]
+        assert [g["level"] for g in received] == [level] and received[0]["from"] == "Ola Nordmann"
