@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import time
 from typing import Any, ClassVar
@@ -17,7 +18,7 @@ from .client.errors import AccessDenied, ClientError, Conflict, NotSignedIn, Off
 from .client.events import Event, follow_events
 from .client.models import InboxItem, Me
 from .config import Settings
-from .i18n import current_language, set_language, t
+from .i18n import current_language, set_language, t, translate_description
 from .messages import ConnectionState, ItemChanged, ItemGone
 from .theme import HIGH_CONTRAST_THEME, choose_theme, register_themes
 
@@ -35,8 +36,37 @@ def describe_error(e: Exception) -> str:
     return t("app.error", message=type(e).__name__)
 
 
+def conflict_text(c: Conflict, me_ref: str | None) -> str:
+    """A conflict in plain words with the item's current state (who holds it now), in the
+    user's language; the portal's own sentence when the state says nothing more."""
+    cur = c.current
+    if cur is not None:
+        if cur.status == "completed":
+            return t("conflict.completed")
+        if cur.claimed and cur.owner_ref != me_ref:
+            return t("conflict.claimed_by", name=cur.owner_display or cur.owner_ref)
+        if cur.owner_ref.startswith("Practitioner/") and cur.owner_ref != me_ref:
+            return t("conflict.forwarded_to", name=cur.owner_display or cur.owner_ref)
+    if c.stale:
+        return t("conflict.changed")
+    return str(c)
+
+
+def translate_bindings(node: Any) -> None:
+    """Give the key bindings of `node` (a screen or the app) their descriptions in the current
+    language. Bindings are declared with `t(...)` at import time, in whichever language was
+    current then; this maps each description back to its catalog key and translates it again."""
+    bindings_map = getattr(node, "_bindings", None)
+    if bindings_map is None:
+        return
+    for key, bindings in bindings_map.key_to_bindings.items():
+        bindings_map.key_to_bindings[key] = [
+            dataclasses.replace(b, description=translate_description(b.description)) for b in bindings]
+
+
 class HelsamiApp(App[None]):
     TITLE = "HelsaMi Innboks"
+    ENABLE_COMMAND_PALETTE = False  # Textual's palette is English only and offers nothing extra
     CSS = """
     Screen { layers: base overlay; }
     #offline { dock: top; height: 1; background: $warning; color: $background; text-style: bold;
@@ -54,8 +84,12 @@ class HelsamiApp(App[None]):
     ]
 
     def __init__(self, client: PortalClient, settings: Settings, *, demo_user: str | None = None,
-                 relogin: Any = None, keyring_note: str | None = None) -> None:
+                 relogin: Any = None, keyring_note: str | None = None,
+                 now: Any = None, tz: dt.tzinfo | None = None) -> None:
         super().__init__()
+        self._now = now  # a callable giving the current time (tests freeze it); None: the clock
+        self.tz = tz  # time zone that times are shown in; None: the machine's
+        self.too_small = False
         self.client = client
         self.settings = settings
         self.demo_user = demo_user
@@ -72,6 +106,7 @@ class HelsamiApp(App[None]):
             set_language(settings.language)
         except ValueError:
             set_language("nb")
+        translate_bindings(self)
 
     # -- life cycle ---------------------------------------------------------------------------
     async def on_mount(self) -> None:
@@ -82,7 +117,8 @@ class HelsamiApp(App[None]):
 
         self.outbox = Outbox(self.client, on_sent=self._outbox_sent, on_failed=self._outbox_failed)
         self._outbox_task = asyncio.create_task(self.outbox.run())
-        self.set_interval(5, self._check_idle)
+        minutes = self.settings.idle_lock_minutes
+        self.set_interval(max(0.2, min(5.0, minutes * 60 / 4)) if minutes > 0 else 5.0, self._check_idle)
         if self.keyring_note:
             self.notify(self.keyring_note, severity="warning", timeout=10)
         try:
@@ -95,7 +131,8 @@ class HelsamiApp(App[None]):
             self.push_screen(SupportScreen())
         else:
             self.push_screen(InboxScreen())
-        self._event_task = asyncio.create_task(self._follow())
+            # Only inbox users follow the stream: for others every event would be a refused read.
+            self._event_task = asyncio.create_task(self._follow())
 
     async def on_unmount(self) -> None:
         if self._event_task:
@@ -112,7 +149,22 @@ class HelsamiApp(App[None]):
                     severity="error", timeout=10, markup=False)
 
     def now(self) -> dt.datetime:
+        if self._now is not None:
+            return self._now()  # type: ignore[no-any-return]
         return dt.datetime.now(dt.timezone.utc)
+
+    def today(self) -> dt.date:
+        return self.now().astimezone(self.tz).date()
+
+    def local(self, value: dt.datetime) -> dt.datetime:
+        """`value` in the time zone times are shown in."""
+        return value.astimezone(self.tz)
+
+    # -- screens get their key descriptions in the current language ---------------------------
+    def push_screen(self, screen: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(screen, Screen):
+            translate_bindings(screen)
+        return super().push_screen(screen, *args, **kwargs)
 
     # -- live events --------------------------------------------------------------------------
     async def _follow(self) -> None:
@@ -145,13 +197,14 @@ class HelsamiApp(App[None]):
         self._broadcast(ConnectionState(online))
         if online:
             self.notify(t("app.reconnected"), timeout=3)
+            self.outbox.wake()  # queued replies go out now, not at the next back-off tick
 
     def report(self, e: Exception) -> None:
         """Tell the user what went wrong, in plain words; mark offline if it is the network."""
         if isinstance(e, Offline):
             self._set_online(False)
-        self.notify(describe_error(e), severity="warning" if isinstance(e, Conflict) else "error", timeout=8,
-                    markup=False)
+        text = conflict_text(e, self.me.resource if self.me else None) if isinstance(e, Conflict) else describe_error(e)
+        self.notify(text, severity="warning" if isinstance(e, Conflict) else "error", timeout=8, markup=False)
 
     # -- idle lock ----------------------------------------------------------------------------
     async def on_event(self, event: events.Event) -> None:
@@ -176,6 +229,10 @@ class HelsamiApp(App[None]):
     def _unlocked(self) -> None:
         self.locked = False
         self.last_input = time.monotonic()
+        # Events were not fetched while locked (no patient data read for an absent user).
+        for screen in self.screen_stack:
+            if hasattr(screen, "catch_up"):
+                screen.catch_up()
 
     # -- preferences --------------------------------------------------------------------------
     def action_help(self) -> None:
@@ -187,7 +244,9 @@ class HelsamiApp(App[None]):
     def action_toggle_language(self) -> None:
         set_language("en" if current_language() == "nb" else "nb")
         self.notify(t("app.language_changed", language=current_language()), timeout=3)
+        translate_bindings(self)
         for screen in self.screen_stack:
+            translate_bindings(screen)
             if hasattr(screen, "retranslate"):
                 screen.retranslate()
         self.refresh_bindings()
@@ -198,9 +257,12 @@ class HelsamiApp(App[None]):
 
     def on_resize(self, event: events.Resize) -> None:
         small = event.size.width < MIN_WIDTH or event.size.height < MIN_HEIGHT
-        if small:
+        if small and not self.too_small:  # tell once per shrink, not at every resize step
             self.notify(t("app.terminal_too_small", width=MIN_WIDTH, height=MIN_HEIGHT), severity="warning",
-                        timeout=5)
+                        timeout=30)
+        elif not small and self.too_small:
+            self.clear_notifications()
+        self.too_small = small
 
     @work(exclusive=False, group="actions")
     async def item_action(self, screen: Screen[Any], op: str, item: InboxItem, **kw: Any) -> None:

@@ -36,6 +36,7 @@ __all__ = [
     "set_language",
     "t",
     "tn",
+    "translate_description",
 ]
 
 DEFAULT_LANGUAGE: Final[str] = "nb"
@@ -332,7 +333,16 @@ _NB.update({
     "filter.owner.unclaimed": "ikke tatt",
     "sort.priority": "prioritet",
     "sort.authored-on": "eldste først",
-    "sort.authored-on.desc": "nyeste først"
+    "sort.authored-on.desc": "nyeste først",
+    "action.cancel_search": "Avbryt søk",
+    "msg.on_behalf_of": "{proxy} på vegne av {patient}",
+    "help.move": "Flytt markøren i listen",
+    "help.first_last": "Første / siste oppgave",
+    "conflict.forwarded_to": "Oppgaven er videresendt til {name}.",
+    "reply.draft_not_saved_closed": "Utkastet kunne ikke lagres i portalen.",
+    "allergy.low": "lav risiko",
+    "allergy.high": "høy risiko",
+    "allergy.unable-to-assess": "risiko ukjent",
 })
 _EN.update({
     "action.back": "Back",
@@ -428,7 +438,16 @@ _EN.update({
     "filter.owner.unclaimed": "unclaimed",
     "sort.priority": "priority",
     "sort.authored-on": "oldest first",
-    "sort.authored-on.desc": "newest first"
+    "sort.authored-on.desc": "newest first",
+    "action.cancel_search": "Cancel search",
+    "msg.on_behalf_of": "{proxy} on behalf of {patient}",
+    "help.move": "Move the cursor in the list",
+    "help.first_last": "First / last item",
+    "conflict.forwarded_to": "This item was forwarded to {name}.",
+    "reply.draft_not_saved_closed": "The draft could not be saved on the portal.",
+    "allergy.low": "low risk",
+    "allergy.high": "high risk",
+    "allergy.unable-to-assess": "risk unknown",
 })
 
 CATALOGS: Final[dict[str, dict[str, str]]] = {"nb": _NB, "en": _EN}
@@ -482,6 +501,23 @@ def t(key: str, **kwargs: object) -> str:
         return template.format_map(_KeepMissing(kwargs))
     except (ValueError, IndexError, AttributeError, KeyError):
         return template
+
+
+_BINDING_PREFIXES: Final[tuple[str, ...]] = ("action.", "lock.unlock")
+
+
+def translate_description(text: str) -> str:
+    """A key binding's description in the current language.
+
+    Bindings are declared with ``t("action.…")`` when their class is defined, in whatever
+    language was current then; this finds the catalog key behind ``text`` (in any language) and
+    gives its current translation. Text that is no catalog value is returned unchanged.
+    """
+    for catalog in CATALOGS.values():
+        for key, value in catalog.items():
+            if value == text and key.startswith(_BINDING_PREFIXES):
+                return t(key)
+    return text
 
 
 def tn(key: str, n: int, **kwargs: object) -> str:

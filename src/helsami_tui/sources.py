@@ -80,9 +80,13 @@ def item_row(item: InboxItem, now: dt.datetime, me_ref: str) -> Row:
     return Row(cells=cells, key=item.id, marker=Text(marker, style="bold") if marker else None)
 
 
-def sort_key(item: InboxItem) -> tuple[int, str, str]:
+def sort_key(item: InboxItem, sort: str = "priority,authored-on") -> tuple[int, str, str]:
+    """Where an item goes in a list sorted by `sort` (the server's orders: see inbox.SORTS);
+    compare descending for a sort that starts with "-"."""
     authored = item.authored_on.isoformat() if item.authored_on else ""
-    return (item.priority_rank, authored, item.id)
+    if sort.startswith("priority"):
+        return (item.priority_rank, authored, item.id)
+    return (0, authored, item.id)
 
 
 class InboxSource:
@@ -116,6 +120,10 @@ class InboxSource:
         r = item_row(item, self._now(), self.me_ref)
         self._rows[item.id] = (item.version, r)
         return r
+
+    def index_of(self, key: str) -> int | None:
+        """Where the item with this id is (the list keeps its cursor on it after live updates)."""
+        return self.by_id.get(key)
 
     def want(self, start: int, stop: int) -> None:
         if self.loading or not self.next_url:
@@ -183,18 +191,16 @@ class InboxSource:
             return "removed", idx
         if not keep:
             return "ignored", -1
-        if self.query.sort != "priority,authored-on":
-            # Other orders: the item will show when its page is loaded; count it now.
-            if self.total is not None:
-                self.total += 1
-            return "counted", -1
-        key = sort_key(item)
+        key = sort_key(item, self.query.sort)
+        descending = self.query.sort.startswith("-")
         pos = len(self.items)
         for i, other in enumerate(self.items):
-            if sort_key(other) > key:
+            k = sort_key(other, self.query.sort)
+            if (k < key) if descending else (k > key):
                 pos = i
                 break
         if pos == len(self.items) and self.next_url:
+            # It belongs beyond the loaded part: it shows when its page is loaded; count it now.
             if self.total is not None:
                 self.total += 1
             return "counted", -1

@@ -568,6 +568,10 @@ class Outbox:
         self._wake.set()
         return entry
 
+    def wake(self) -> None:
+        """Try the queued replies now (e.g. the portal is reachable again), not at the next tick."""
+        self._wake.set()
+
     async def send(self, item: InboxItem, text: str, message_id: str | None = None) -> OutboxEntry:
         """Send now if the portal answers; otherwise keep it queued. Raises nothing for the
         network: look at `entry.state`. Refusals come back as state "failed" with `error`."""

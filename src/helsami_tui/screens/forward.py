@@ -83,7 +83,10 @@ class ForwardScreen(ModalScreen[None]):
 
     @on(Input.Submitted, "#filter")
     def _to_list(self) -> None:
-        self.query_one("#targets", OptionList).focus()
+        box = self.query_one("#targets", OptionList)
+        if box.option_count and box.highlighted is None:
+            box.highlighted = 0  # Enter again chooses the first match
+        box.focus()
 
     @on(OptionList.OptionSelected, "#targets")
     def _chosen(self, event: OptionList.OptionSelected) -> None:

@@ -11,14 +11,41 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Static
 
-from ..i18n import t
+from ..i18n import t, translate_description
 
-KEY_NAMES = {"question_mark": "?", "slash": "/", "escape": "Esc", "enter": "Enter", "tab": "Tab"}
+KEY_NAMES = {"question_mark": "?", "slash": "/", "escape": "Esc", "enter": "Enter", "tab": "Tab",
+             "ctrl+q": "Ctrl+Q", "up": "↑", "down": "↓", "pageup": "PgUp", "pagedown": "PgDn", "home": "Home",
+             "end": "End"}
 
 
 def key_label(key: str) -> str:
     return ", ".join(KEY_NAMES.get(k, k.upper() if k.startswith("f") and k[1:].isdigit() else k)
                      for k in key.split(","))
+
+
+def key_lines(*nodes: Any) -> list[tuple[str, str]]:
+    """(keys, what they do) for every binding of `nodes`, first node first, one line per action
+    (an action with several keys lists them all: "F1, ?")."""
+    order: list[str] = []
+    keys: dict[str, list[str]] = {}
+    text: dict[str, str] = {}
+    for node in nodes:
+        bindings_map = getattr(node, "_bindings", None)
+        if bindings_map is None:
+            continue
+        for key, bindings in bindings_map.key_to_bindings.items():
+            for b in bindings:
+                if not isinstance(b, Binding) or not b.description:
+                    continue
+                action = b.action.removeprefix("app.")
+                if action not in keys:
+                    order.append(action)
+                    keys[action] = []
+                    text[action] = translate_description(b.description)
+                label = key_label(key)
+                if label not in keys[action]:
+                    keys[action].append(label)
+    return [(", ".join(keys[a]), text[a]) for a in order]
 
 
 class HelpScreen(ModalScreen[None]):
@@ -34,14 +61,12 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         out = Text(t("help.title") + "\n\n", style="bold")
-        seen: set[str] = set()
-        for source in (self.under, self.app):
-            for b in getattr(source, "BINDINGS", []):
-                if not isinstance(b, Binding) or b.action in seen:
-                    continue
-                seen.add(b.action)
-                out.append(f"{key_label(b.key):>14}  ", style="bold")
-                out.append(f"{b.description}\n")
+        for keys, what in key_lines(self.under, self.app):
+            out.append(f"{keys:>14}  ", style="bold")
+            out.append(f"{what}\n")
+        for keys, key in getattr(self.under, "HELP_EXTRA", ()):
+            out.append(f"{keys:>14}  ", style="bold")
+            out.append(f"{t(key)}\n")
         out.append("\n" + t("help.more"))
         with VerticalScroll(id="help"):
             yield Static(out)

@@ -57,8 +57,10 @@ class InboxScreen(Screen[None]):
         Binding("o", "filter_owner", t("action.filter_owner"), show=False),
         Binding("f6", "sort", t("action.sort"), show=False),
         Binding("f5", "reload", t("action.refresh"), show=False),
+        Binding("escape", "cancel_search", t("action.cancel_search"), show=False),
         Binding("q", "app.quit", t("action.quit")),
     ]
+    HELP_EXTRA: ClassVar[list[tuple[str, str]]] = [("↑ ↓ PgUp PgDn", "help.move"), ("Home, End", "help.first_last")]
 
     def __init__(self) -> None:
         super().__init__()
@@ -67,6 +69,7 @@ class InboxScreen(Screen[None]):
         self.query_state = Query(pool_id=None)
         self.generation = 0
         self.source: InboxSource | None = None
+        self._restore_key: str | None = None  # after a refresh, put the cursor back on this item
 
     @property
     def happ(self) -> HelsamiApp:
@@ -178,7 +181,16 @@ class InboxScreen(Screen[None]):
         self.app.push_screen(PoolPicker(self.pools, self.pool_index), chosen)
 
     # -- the list -----------------------------------------------------------------------------
-    def reload(self) -> None:
+    def catch_up(self) -> None:
+        """Fetch the list again (e.g. after the lock, when live events were not fetched), keeping
+        the cursor on the item it was on."""
+        self._restore_key = self.query_one(VirtualList).cursor_key
+        self.load_pools()
+        self.reload(keep_cursor=True)
+
+    def reload(self, keep_cursor: bool = False) -> None:
+        if not keep_cursor:
+            self._restore_key = None
         self.generation += 1
         me = self.happ.me
         self.source = InboxSource(self.query_state, me.resource if me else "", self._want_page, self.happ.now)
@@ -217,6 +229,9 @@ class InboxScreen(Screen[None]):
         if len(self.source) != before:
             lst.set_source(self.source) if before == 0 else lst.rows_inserted(before, len(self.source) - before)
         lst.refresh_rows()
+        if self._restore_key is not None:
+            if lst.move_cursor_to_key(self._restore_key) or not self.source.next_url:
+                self._restore_key = None
         self.query_one("#empty").set_class(len(self.source) == 0, "shown")
         self.render_filters()
 
@@ -344,7 +359,7 @@ class InboxScreen(Screen[None]):
         self._requery(text=event.value.strip() or None)
         self.query_one(VirtualList).focus()
 
-    def key_escape(self) -> None:
+    def action_cancel_search(self) -> None:
         box = self.query_one("#search", Input)
         if box.has_class("shown"):
             box.remove_class("shown")

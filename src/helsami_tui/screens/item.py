@@ -25,25 +25,42 @@ if TYPE_CHECKING:
     from ..app import HelsamiApp
 
 
-def when(value: dt.datetime | None) -> str:
+def when(value: dt.datetime | None, tz: dt.tzinfo | None = None) -> str:
+    """A time as staff read it: 24.11.2026 14:05 in the shown time zone (None: the machine's)."""
     if value is None:
         return ""
-    local = value.astimezone()
+    local = value.astimezone(tz)
     return local.strftime("%d.%m.%Y %H:%M")
 
 
-def message_block(m: Message) -> Text:
+def sender_name(m: Message, patient_name: str) -> str:
+    """Who wrote a message; a proxy as "X on behalf of Y" in the user's language (the portal may
+    already have put its own bokmål phrase into the display name: that is taken off first)."""
+    name = m.sender_display or m.sender_ref
+    if not m.sender_ref.startswith("RelatedPerson/"):
+        return name
+    if not patient_name:
+        return f"{name} {t('msg.proxy')}"
+    for phrase in ("på vegne av", "on behalf of"):
+        name = name.removesuffix(f" {phrase} {patient_name}")
+    return t("msg.on_behalf_of", proxy=name, patient=patient_name)
+
+
+def message_block(m: Message, tz: dt.tzinfo | None = None, patient_name: str = "") -> Text:
     """A message as shown to staff: sender (a proxy as "X on behalf of Y"), time, channel, text."""
     channel = t("channel.phone") if m.medium == "phone" else t("channel.portal")
     kind = t("msg.from_staff") if m.category == "staff-reply" else (
         t("msg.phone") if m.category == "phone-message" else t("msg.from_patient"))
     head = Text.assemble(
-        Text(f"{kind}: ", style="bold"), safe_text(m.sender_display or m.sender_ref, multiline=False, style="bold"),
-        Text(f"  ·  {when(m.sent)}  ·  {channel}"),
+        Text(f"{kind}: ", style="bold"), safe_text(sender_name(m, patient_name), multiline=False, style="bold"),
+        Text(f"  ·  {when(m.sent, tz)}  ·  {channel}"),
     )
-    if m.on_behalf_of:
-        head.append(f"  {t('msg.proxy')}", style="bold")
     return Text.assemble(head, "\n", safe_text(m.text))
+
+
+def criticality(code: str) -> str:
+    """An allergy's criticality in words (FHIR codes low | high | unable-to-assess)."""
+    return t(f"allergy.{code}") if code in ("low", "high", "unable-to-assess") else code
 
 
 class ItemScreen(Screen[None]):
@@ -106,7 +123,7 @@ class ItemScreen(Screen[None]):
         client = self.happ.client
         pid = self.item.patient_ref.removeprefix("Patient/")
         try:
-            self.patient = await client.patient(pid, today=dt.date.today()) if pid else None
+            self.patient = await client.patient(pid, today=self.happ.today()) if pid else None
         except AccessDenied as e:
             self.patient = None
             self.query_one("#banner", Static).update(Text(str(e)))
@@ -164,25 +181,31 @@ class ItemScreen(Screen[None]):
         self.query_one("#state", Static).update(line)
 
     def render_thread(self) -> None:
+        """Messages and internal notes in time order (notes marked so they cannot be taken for
+        something the patient sees), then the user's own unsent draft."""
         box = self.query_one("#thread", VerticalScroll)
         box.remove_children()
-        widgets: list[Static] = []
+        tz = self.happ.tz
+        entries: list[tuple[dt.datetime | None, int, Static]] = []
         if self.thread is not None:
             for m in self.thread.messages:
-                w = Static(message_block(m), classes="msg staff" if m.category == "staff-reply" else "msg")
-                widgets.append(w)
-            for d in self.thread.drafts[:1]:
-                w = Static(Text.assemble(Text(t("msg.draft") + "\n", style="bold"), safe_text(d.text)),
-                           classes="draft")
-                widgets.append(w)
+                patient_name = self.patient.name if self.patient is not None else self.item.patient_name
+                w = Static(message_block(m, tz, patient_name), classes="msg staff" if m.category == "staff-reply" else "msg")
+                entries.append((m.sent, len(entries), w))
         elif not self.item.has_thread:
-            widgets.append(Static(Text(t("item.no_thread"))))
+            entries.append((None, 0, Static(Text(t("item.no_thread")))))
         for note in self.item.notes:
-            head = Text.assemble(Text(t("note.internal") + "  ", style="bold reverse"), " ",
-                                 safe_text(note.author_display, multiline=False), f"  ·  {when(note.time)}")
+            head = Text.assemble(Text(t("note.internal"), style="bold reverse"), "  ",
+                                 safe_text(note.author_display, multiline=False), f"  ·  {when(note.time, tz)}")
             w = Static(Text.assemble(head, "\n", safe_text(note.text)), classes="note")
-            w.border_title = t("note.internal")
-            widgets.append(w)
+            entries.append((note.time, len(entries), w))
+        earliest = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+        entries.sort(key=lambda e: (e[0] or earliest, e[1]))
+        widgets = [w for _, _, w in entries]
+        if self.thread is not None:
+            for d in self.thread.drafts[:1]:
+                widgets.append(Static(Text.assemble(Text(t("msg.draft") + "\n", style="bold"), safe_text(d.text)),
+                                      classes="draft"))
         box.mount_all(widgets)
         box.scroll_end(animate=False)
 
@@ -203,7 +226,7 @@ class ItemScreen(Screen[None]):
             else:
                 self._section(out, t("context.allergies"), c.allergies,
                               lambda a: Text.assemble(safe_text(a.text, multiline=False),
-                                                      f" ({a.criticality})" if a.criticality else ""),
+                                                      f" ({criticality(a.criticality)})" if a.criticality else ""),
                               empty=t("context.no_allergies"))
                 self._section(out, t("context.medications"), c.medications,
                               lambda m: Text.assemble(safe_text(m.text, multiline=False), "\n  ",
@@ -236,6 +259,15 @@ class ItemScreen(Screen[None]):
             out.append("\n")
         out.append("\n")
 
+    def retranslate(self) -> None:
+        self.render_banner()
+        self.render_state()
+        self.render_thread()
+        self.render_context()
+
+    def catch_up(self) -> None:
+        self.load()
+
     # -- events -------------------------------------------------------------------------------
     def on_item_changed(self, message: ItemChanged) -> None:
         if message.item.id != self.item.id:
@@ -256,6 +288,12 @@ class ItemScreen(Screen[None]):
         self.query_one("#offline").set_class(not message.online, "shown")
 
     # -- actions ------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "break_glass":
+            me = self.happ.me
+            return me is not None and me.sees_clinical  # not offered to roles without clinical access
+        return True
+
     def action_back(self) -> None:
         self.app.pop_screen()
 

@@ -146,10 +146,24 @@ class ReplyScreen(ModalScreen[None]):
 
     def action_close(self) -> None:
         text = self.query_one(TextArea).text
-        if text.strip() and text != self.saved_text:
-            self.save_draft(text)
+        if text.strip() and text != self.saved_text and not self.sending:
+            # Saved by the app, not by this screen: a screen's workers end when it closes.
+            self.app.run_worker(self._save_after_close(text), group="draft-save", exit_on_error=False)
             self.notify(t("reply.draft_kept"), timeout=3)
         self.dismiss(None)
+
+    async def _save_after_close(self, text: str) -> None:
+        app = self.happ
+        try:
+            await app.client.save_draft(self.item.focus_ref, text, self.draft_id)
+        except Exception as e:  # noqa: BLE001 - tell the user; the text is not lost silently
+            app.notify(t("reply.draft_not_saved_closed"), severity="error", timeout=10)
+            app.report(e)
+            return
+        from .item import ItemScreen
+        for screen in app.screen_stack:  # show the kept draft under the thread
+            if isinstance(screen, ItemScreen) and screen.item.id == self.item.id:
+                screen.load()
 
     def action_send(self) -> None:
         text = self.query_one(TextArea).text.strip()

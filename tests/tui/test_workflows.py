@@ -1,0 +1,458 @@
+"""The terminal app's main workflows, driven from the keyboard against a real portal (SQLite)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from helsami_portal.embedded import EmbeddedPortal, free_port
+from helsami_tui.app import HelsamiApp
+from helsami_tui.client.api import PortalClient
+from helsami_tui.client.auth import TokenSession, demo_login
+from helsami_tui.client.models import InboxItem
+from helsami_tui.config import Settings
+from helsami_tui.i18n import set_language
+from helsami_tui.screens.forward import ForwardScreen
+from helsami_tui.screens.help import HelpScreen
+from helsami_tui.screens.inbox import InboxScreen
+from helsami_tui.screens.item import ItemScreen
+from helsami_tui.screens.lock import LockScreen
+from helsami_tui.screens.pools import PoolPicker
+from helsami_tui.screens.reply import ReplyScreen
+from helsami_tui.screens.support import SupportScreen
+from helsami_tui.theme import HIGH_CONTRAST_THEME
+from helsami_tui.widgets.virtual_list import VirtualList
+
+SIZE = (120, 36)
+
+
+# -- helpers ----------------------------------------------------------------------------------------
+
+async def make_app(portal: EmbeddedPortal, user: str = "lege", *, now: Callable[[], dt.datetime] | None = None,
+                   tz: dt.tzinfo | None = None, **settings: Any) -> HelsamiApp:
+    """The app as `helsami-tui demo` makes it, including the relogin that unlocks the idle lock."""
+    set_language("nb")
+    tokens = await demo_login(portal.base_url, user)
+    session = TokenSession(portal.base_url, tokens)
+
+    async def relogin(show: Any) -> bool:
+        session._set(await demo_login(portal.base_url, user))
+        return True
+
+    client = PortalClient(portal.base_url, session, retries=0)
+    return HelsamiApp(client, Settings(portal=portal.base_url, **settings), demo_user=user, relogin=relogin,
+                      now=now, tz=tz)
+
+
+async def wait_for(pilot: Any, cond: Callable[[], Any], tries: int = 100, what: str = "") -> None:
+    for _ in range(tries):
+        if cond():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"condition not met in time: {what}")
+
+
+async def inbox_ready(app: HelsamiApp, pilot: Any) -> InboxScreen:
+    await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen) and app.screen.source is not None
+                   and app.screen.source.started and app.screen.pools, what="inbox loaded")
+    screen = app.screen
+    assert isinstance(screen, InboxScreen)
+    return screen
+
+
+async def list_settled(screen: InboxScreen, pilot: Any) -> None:
+    """The current query's first page is in (after a filter, sort, search or pool switch)."""
+    gen = screen.generation
+    await wait_for(pilot, lambda: screen.generation == gen and screen.source is not None and screen.source.started,
+                   what="page loaded")
+    await pilot.pause(0.05)
+
+
+def screen_text(app: HelsamiApp) -> str:
+    """What is on the terminal now, as plain text."""
+    lines = []
+    for y in range(app.size.height):
+        lines.append("".join(seg.text for seg in app.screen._compositor.render_strips()[y]))  # noqa: SLF001
+    return "\n".join(lines)
+
+
+def widget_text(w: Any) -> str:
+    content = w.content if hasattr(w, "content") else w.render()
+    return str(getattr(content, "plain", content))
+
+
+def thread_text(screen: ItemScreen) -> str:
+    """The thread column's text, block after block (not interleaved with the side panel)."""
+    return "\n".join(widget_text(w) for w in screen.query("#thread Static"))
+
+
+def notes_of(app: HelsamiApp) -> list[str]:
+    return [n.message for n in app._notifications]  # noqa: SLF001
+
+
+def token(portal: EmbeddedPortal, user: str) -> str:
+    r = httpx.post(f"{portal.base_url}/auth/demo-login", data={"username": user})
+    r.raise_for_status()
+    return str(r.json()["access_token"])
+
+
+def whoami(portal: EmbeddedPortal, user: str) -> dict[str, Any]:
+    return dict(httpx.get(f"{portal.base_url}/fhir/$whoami",
+                          headers={"Authorization": f"Bearer {token(portal, user)}"}).json())
+
+
+def patient_post(portal: EmbeddedPortal, subject: str, text: str, service: str, user: str = "pasient") -> dict[str, Any]:
+    """A patient (or a proxy: user "fullmakt") starts a thread through the patient API."""
+    h = {"Authorization": f"Bearer {token(portal, user)}"}
+    me = httpx.get(f"{portal.base_url}/patient/me", headers=h).json()
+    r = httpx.post(f"{portal.base_url}/patient/threads", headers=h, json={
+        "patient": me["actsFor"][0]["patient"].split("/")[1], "service": service.removeprefix("HealthcareService/"),
+        "subject": subject, "text": text, "messageId": str(uuid.uuid4())})
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
+def patient_add(portal: EmbeddedPortal, thread_id: str, text: str, user: str = "pasient") -> None:
+    h = {"Authorization": f"Bearer {token(portal, user)}"}
+    r = httpx.post(f"{portal.base_url}/patient/threads/{thread_id}/messages", headers=h,
+                   json={"text": text, "messageId": str(uuid.uuid4())})
+    assert r.status_code == 201, r.text
+
+
+def patient_thread(portal: EmbeddedPortal, thread_id: str, user: str = "pasient") -> dict[str, Any]:
+    h = {"Authorization": f"Bearer {token(portal, user)}"}
+    r = httpx.get(f"{portal.base_url}/patient/threads/{thread_id}", headers=h)
+    r.raise_for_status()
+    return dict(r.json())
+
+
+def thread_id_of(created: dict[str, Any]) -> str:
+    return str(created["thread"]["id"])
+
+
+async def search_for(screen: InboxScreen, pilot: Any, words: str) -> None:
+    await pilot.press("slash")
+    await pilot.press(*words)
+    await pilot.press("enter")
+    await list_settled(screen, pilot)
+
+
+async def cursor_to(screen: InboxScreen, pilot: Any, pred: Callable[[InboxItem], bool]) -> InboxItem:
+    await wait_for(pilot, lambda: screen.source is not None and any(pred(i) for i in screen.source.items),
+                   what="item in the list")
+    assert screen.source is not None
+    idx = next(i for i, it in enumerate(screen.source.items) if pred(it))
+    screen.query_one(VirtualList).move_cursor(idx)
+    await pilot.pause()
+    item = screen.current_item()
+    assert item is not None
+    return item
+
+
+async def open_new_thread(app: HelsamiApp, pilot: Any, portal: EmbeddedPortal, subject: str,
+                          text: str = "Hei, jeg lurer på noe.", user: str = "pasient") -> tuple[ItemScreen, str]:
+    """A patient writes to the current pool; the user finds it by search and opens it."""
+    screen = await inbox_ready(app, pilot)
+    assert screen.query_state.pool_id
+    created = patient_post(portal, subject, text, screen.query_state.pool_id, user=user)
+    await search_for(screen, pilot, subject.split()[-1])
+    await cursor_to(screen, pilot, lambda i: i.subject == subject)
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: isinstance(app.screen, ItemScreen), what="item screen")
+    item_screen = app.screen
+    assert isinstance(item_screen, ItemScreen)
+    await wait_for(pilot, lambda: item_screen.thread is not None, what="thread loaded")
+    return item_screen, thread_id_of(created)
+
+
+def row_texts(screen: InboxScreen, index: int) -> list[str]:
+    assert screen.source is not None
+    row = screen.source.row(index)
+    assert row is not None
+    return [c.plain for c in row.cells]
+
+
+# -- the inbox ----------------------------------------------------------------------------------------
+
+async def test_inbox_shows_pools_with_counts_and_rows_with_every_column(demo_portal: EmbeddedPortal) -> None:
+    app = await make_app(demo_portal)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await inbox_ready(app, pilot)
+        pools = await app.client.pools()
+        assert [p.id for p in screen.pools] == [p.id for p in pools]
+        pools_line = screen.query_one("#pools").render().plain  # type: ignore[attr-defined]
+        for p in pools:
+            if p.id:
+                assert p.name[:20] in pools_line
+                assert f" {p.waiting}" in pools_line
+                if p.urgent:
+                    assert f"!{p.urgent}" in pools_line
+                if p.overdue:
+                    assert f"⏰{p.overdue}" in pools_line
+        cur = screen.current_pool()
+        assert cur is not None and cur.waiting > 0
+        text = screen_text(app)
+        assert f"{cur.waiting} nye" in text and f"{cur.urgent} haster" in text and f"{cur.overdue} over frist" in text
+        for header in ("Alder", "Type", "Pasient", "Emne", "Status", "Ansvarlig"):
+            assert header in text
+        assert screen.source is not None
+        items = screen.source.items
+        urgent = next(i for i, it in enumerate(items) if it.priority in ("urgent", "asap", "stat"))
+        row = screen.source.row(urgent)
+        assert row is not None and row.marker is not None and row.marker.plain.startswith("!")
+        age, typ, patient, subject, status, owner = row_texts(screen, urgent)
+        it = items[urgent]
+        assert age.endswith((" d", " t", " min")) or age == "<1 min"
+        assert typ in ("Melding", "Reseptfornyelse", "Prøvesvar", "Spørreskjema", "Timeforespørsel", "Telefonnotat")
+        assert patient == it.patient_name and it.subject in subject
+        assert status in ("Venter", "Tatt", "Tatt av meg")
+        claimed = next(i for i, it in enumerate(items) if it.claimed)
+        assert row_texts(screen, claimed)[5] == items[claimed].owner_display != ""
+        overdue = next(i for i, it in enumerate(items) if it.overdue)
+        assert row_texts(screen, overdue)[3].startswith("[OVER FRIST]")
+        # What the screen shows is what the portal returns, in its order.
+        page = await app.client.inbox_page(cur.id, status="requested,in-progress", whole_pool=True, count=100)
+        assert [i.id for i in items[:50]] == [i.id for i in page.items[:50]]
+    await app.client.aclose()
+
+
+async def test_switch_pool_with_tab_and_with_the_picker(demo_portal: EmbeddedPortal) -> None:
+    app = await make_app(demo_portal)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await inbox_ready(app, pilot)
+        start = screen.pool_index
+        await pilot.press("tab")
+        await list_settled(screen, pilot)
+        assert screen.pool_index == (start + 1) % len(screen.pools)
+        pool = screen.current_pool()
+        assert pool is not None
+        assert screen.query_state.pool_id == (pool.id or None)
+        assert screen.source is not None
+        for it in screen.source.items:
+            assert it.pool_id == pool.id if pool.id else it.owner_ref == app.me.resource  # type: ignore[union-attr]
+        await pilot.press("p")
+        await wait_for(pilot, lambda: isinstance(app.screen, PoolPicker), what="picker")
+        picker_text = screen_text(app)
+        assert "nye" in picker_text and "haster" in picker_text
+        for p in screen.pools:
+            if p.id:
+                assert p.name[:20] in picker_text
+        await pilot.press("down", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen), what="picker closed")
+        await list_settled(screen, pilot)
+        assert screen.pool_index == (screen.pool_index if False else (start + 2) % len(screen.pools))
+        await pilot.press("p", "escape")
+        await pilot.pause()
+        assert isinstance(app.screen, InboxScreen) and screen.pool_index == (start + 2) % len(screen.pools)
+    await app.client.aclose()
+
+
+async def test_filters_sort_and_search_show_what_the_portal_returns(demo_portal: EmbeddedPortal) -> None:
+    app = await make_app(demo_portal)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await inbox_ready(app, pilot)
+        pool = screen.query_state.pool_id
+        client = app.client
+
+        async def portal_ids(**kw: Any) -> list[str]:
+            q = screen.query_state
+            args: dict[str, Any] = {"status": q.status, "code": q.code, "sort": q.sort, "text": q.text,
+                                    "owner": {"mine": "mine", "unclaimed": "pool"}.get(q.owner or "")}
+            args.update(kw)
+            page = await client.inbox_page(pool, whole_pool=True, count=100, **args)
+            return [i.id for i in page.items]
+
+        def shown() -> list[str]:
+            assert screen.source is not None
+            return [i.id for i in screen.source.items][:100]
+
+        await pilot.press("t")  # type: messages
+        await list_settled(screen, pilot)
+        assert screen.query_state.code == "message"
+        assert shown() == await portal_ids() and shown()
+        assert all(i.type == "message" for i in screen.source.items)  # type: ignore[union-attr]
+        assert "Type: Melding" in screen_text(app)
+        await pilot.press("t")  # renewals
+        await list_settled(screen, pilot)
+        assert all(i.type == "renewal" for i in screen.source.items)  # type: ignore[union-attr]
+        assert shown() == await portal_ids()
+        for _ in range(5):  # result, questionnaire, appointment, phone message, all types again
+            await pilot.press("t")
+            await list_settled(screen, pilot)
+        assert screen.query_state.code is None
+
+        await pilot.press("s")  # status: waiting only
+        await list_settled(screen, pilot)
+        assert screen.query_state.status == "requested"
+        assert {i.status for i in screen.source.items} == {"requested"}  # type: ignore[union-attr]
+        assert shown() == await portal_ids()
+        await pilot.press("s")  # claimed only
+        await list_settled(screen, pilot)
+        assert {i.status for i in screen.source.items} == {"in-progress"}  # type: ignore[union-attr]
+        await pilot.press("s", "s")  # completed, then open again
+        await list_settled(screen, pilot)
+        assert screen.query_state.status == "requested,in-progress"
+
+        await pilot.press("o")  # unclaimed
+        await list_settled(screen, pilot)
+        assert all(i.owner_ref.startswith("HealthcareService/") for i in screen.source.items)  # type: ignore[union-attr]
+        assert shown() == await portal_ids()
+        await pilot.press("o")  # mine
+        await list_settled(screen, pilot)
+        me = app.me.resource  # type: ignore[union-attr]
+        assert screen.source.items and all(i.owner_ref == me for i in screen.source.items)  # type: ignore[union-attr]
+        assert shown() == await portal_ids()
+        await pilot.press("o")
+        await list_settled(screen, pilot)
+
+        await pilot.press("f6")  # oldest first
+        await list_settled(screen, pilot)
+        items = screen.source.items  # type: ignore[union-attr]
+        assert [i.authored_on for i in items] == sorted(i.authored_on for i in items)  # type: ignore[type-var]
+        assert shown() == await portal_ids()
+        await pilot.press("f6")  # newest first
+        await list_settled(screen, pilot)
+        items = screen.source.items  # type: ignore[union-attr]
+        assert [i.authored_on for i in items] == sorted((i.authored_on for i in items), reverse=True)  # type: ignore[type-var]
+        assert shown() == await portal_ids()
+        await pilot.press("f6")
+        await list_settled(screen, pilot)
+
+        word = screen.source.items[0].subject.split()[0]  # type: ignore[union-attr]
+        await search_for(screen, pilot, word.lower())
+        assert screen.query_state.text == word.lower()
+        assert shown() == await portal_ids() and shown()
+        assert all(word.lower() in (i.description or i.subject).lower() for i in screen.source.items)  # type: ignore[union-attr]
+        await pilot.press("escape")  # clears the search
+        await list_settled(screen, pilot)
+        assert screen.query_state.text is None
+    await app.client.aclose()
+
+
+async def test_new_message_arrives_live_without_moving_the_cursor(demo_portal: EmbeddedPortal) -> None:
+    app = await make_app(demo_portal)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await inbox_ready(app, pilot)
+        await pilot.press("f6", "f6")  # newest first: a new item comes in at the top, above the cursor
+        await list_settled(screen, pilot)
+        await pilot.press("down", "down", "down")
+        lst = screen.query_one(VirtualList)
+        key, index = lst.cursor_key, lst.cursor_index
+        assert index == 3 and key is not None
+        before = len(screen.source)  # type: ignore[arg-type]
+        subject = f"Direkte inn {uuid.uuid4().hex[:6]}"
+        patient_post(demo_portal, subject, "Ny melding mens listen er åpen.", screen.query_state.pool_id or "")
+        await wait_for(pilot, lambda: screen.source is not None and screen.source.items[0].subject == subject,
+                       what="new item at the top")
+        assert lst.cursor_key == key and lst.cursor_index == index + 1
+        assert len(screen.source) == before + 1  # type: ignore[arg-type]
+        await pilot.pause(0.1)
+        assert subject in screen_text(app)
+        # The pool's count follows.
+        await wait_for(pilot, lambda: "Direkte" in screen_text(app) and lst.cursor_key == key)
+    await app.client.aclose()
+
+
+# -- one item -------------------------------------------------------------------------------------------
+
+async def test_thread_in_order_with_proxy_and_an_internal_note_after_forwarding(demo_portal: EmbeddedPortal) -> None:
+    subject = f"Fullmakt spør {uuid.uuid4().hex[:6]}"
+    app = await make_app(demo_portal)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await inbox_ready(app, pilot)
+        created = patient_post(demo_portal, subject, "Første melding fra fullmektig.", screen.query_state.pool_id or "",
+                               user="fullmakt")
+        patient_add(demo_portal, thread_id_of(created), "Andre melding, litt senere.", user="fullmakt")
+        await search_for(screen, pilot, subject.split()[-1])
+        await cursor_to(screen, pilot, lambda i: i.subject == subject)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ItemScreen) and app.screen.thread is not None
+                       and len(app.screen.thread.messages) == 2, what="thread")
+        item_screen = app.screen
+        assert isinstance(item_screen, ItemScreen)
+        await pilot.pause(0.1)
+        text = screen_text(app)
+        assert text.index("Første melding") < text.index("Andre melding")
+        thread = thread_text(item_screen)
+        assert thread.index("Første melding") < thread.index("Andre melding")
+        assert "Fra: Lars Fjellheim" in thread and "på vegne av Sara Fjellheim  ·" in thread
+        sent = item_screen.thread.messages[0].sent  # type: ignore[union-attr]
+        assert sent is not None and f"{sent.astimezone().strftime('%d.%m.%Y %H:%M')}  ·  HelsaMi" in thread
+        # Banner: name, age, national id (as the portal has them).
+        patient = await app.client.patient(item_screen.item.patient_ref)
+        assert patient.name in text and f"{patient.age} år" in text and f"f.nr. {patient.national_id}" in text
+
+        # Forward with an internal note to another inbox the user works in.
+        pools = [p for p in screen.pools if p.id and p.id != screen.query_state.pool_id]
+        target = pools[0]
+        await pilot.press("f")
+        await wait_for(pilot, lambda: isinstance(app.screen, ForwardScreen) and app.screen.targets, what="targets")
+        fwd = app.screen
+        assert isinstance(fwd, ForwardScreen)
+        await pilot.press(*target.name.split(" – ")[-1][:12])
+        await wait_for(pilot, lambda: any(x.ref == f"HealthcareService/{target.id}" for x in fwd.shown))
+        assert fwd.shown[0].ref == f"HealthcareService/{target.id}", [x.name for x in fwd.shown]
+        await pilot.press("enter", "enter")  # to the list, choose the first
+        await wait_for(pilot, lambda: fwd.chosen is not None, what="target chosen")
+        await pilot.press(*"Sjekk fullmakten")
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: isinstance(app.screen, ItemScreen) and item_screen.item.notes, what="note")
+        await wait_for(pilot, lambda: "INTERNT NOTAT" in thread_text(item_screen), what="note shown")
+        thread = thread_text(item_screen)
+        note = thread[thread.index("INTERNT NOTAT"):]
+        assert "vises ikke for pasienten" in note and "Marte Lien" in note and "Sjekk fullmakten" in note
+        assert thread.index("Andre melding") < thread.index("INTERNT NOTAT")  # in time order
+        assert "INTERNT NOTAT" in screen_text(app)
+        assert item_screen.item.pool_id == target.id
+        # The patient never sees the note.
+        seen = patient_thread(demo_portal, thread_id_of(created), user="fullmakt")
+        assert "Sjekk fullmakten" not in str(seen)
+    await app.client.aclose()
+
+
+async def test_physician_sees_allergies_first_then_medicines_results_diagnoses(demo_portal: EmbeddedPortal) -> None:
+    app = await make_app(demo_portal)
+    async with app.run_test(size=(120, 60)) as pilot:
+        screen = await inbox_ready(app, pilot)
+        assert screen.source is not None
+        # A patient of the pool with every kind of clinical context.
+        chosen = None
+        for it in screen.source.items[:40]:
+            c = await app.client.clinical(it.patient_ref)
+            if c.denied is None and all([c.allergies, c.medications, c.observations, c.conditions]):
+                chosen = it
+                break
+        assert chosen is not None, "the seed has no patient with allergies, medicines, results and diagnoses"
+        await cursor_to(screen, pilot, lambda i: i.id == chosen.id)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ItemScreen) and app.screen.clinical is not None,
+                       what="clinical loaded")
+        await pilot.pause(0.1)
+        text = screen_text(app)
+        positions = [text.index(h) for h in ("Allergier", "Aktive legemidler", "Siste prøvesvar", "Diagnoser")]
+        assert positions == sorted(positions)
+        c = app.screen.clinical  # type: ignore[attr-defined]
+        assert c.allergies[0].text[:15] in text
+    await app.client.aclose()
+
+
+async def test_switchboard_is_told_the_role_does_not_allow_clinical_context(demo_portal: EmbeddedPortal) -> None:
+    app = await make_app(demo_portal, "sentralbord")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await inbox_ready(app, pilot)
+        assert screen.source is not None and screen.source.items
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ItemScreen), what="item")
+        await pilot.pause(0.3)
+        panel = widget_text(app.screen.query_one("#context-text"))
+        assert "Rollen din gir ikke tilgang til klinisk informasjon" in panel
+        assert "Allergier" not in screen_text(app)
+        assert "Nødtilgang" not in screen_text(app)  # the role cannot break the glass: the key is not offered
+    await app.client.aclose()
