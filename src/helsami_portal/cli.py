@@ -38,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     v.add_argument("--oidc-audience", help="audience the external tokens must carry")
     v.add_argument("--oidc-claim", default="preferred_username", help="claim that names the portal user")
     v.add_argument("--oidc-jwks-url", help="the issuer's key set, if not found by discovery")
+    v.add_argument("--routing", default=os.environ.get("HELSAMI_ROUTING"),
+                   help="routing table (JSON, see helsami_portal/routing/default.json); env HELSAMI_ROUTING")
 
     m = sub.add_parser("simulate", help="send patient traffic through the patient API")
     m.add_argument("--portal", default="http://127.0.0.1:8080")
@@ -45,6 +47,11 @@ def main(argv: list[str] | None = None) -> int:
     m.add_argument("--duration", type=float, default=60.0, help="seconds to run (0 = until interrupted)")
     m.add_argument("--patients", type=int, default=20, help="how many patient accounts to act as")
     m.add_argument("--password", default="demo")
+
+    w = sub.add_parser("worker", help="run the background jobs (safety net) until SIGINT/SIGTERM")
+    _db_arg(w)
+    w.add_argument("--interval", type=float, default=60.0, help="seconds between runs (default 60)")
+    w.add_argument("--once", action="store_true", help="run the jobs once and exit")
 
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -67,19 +74,39 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         import uvicorn
 
+        from .routing import RoutingError
+        from .store.db import make_engine
+        from .store.store import Store
+        from .workflow.routing import load_for
+
+        check = Store(make_engine(args.db, pool_size=1))
+        check.create_schema()
+        try:  # a bad routing table stops the start, with every problem named
+            load_for(check, args.routing)
+        except RoutingError as e:
+            print(e, file=sys.stderr)
+            return 2
+        finally:
+            check.engine.dispose()
+
         env = {"HELSAMI_DB": args.db or "", "HELSAMI_ISSUER": args.public_url or f"http://{args.host}:{args.port}",
                "HELSAMI_OIDC_ISSUER": args.oidc_issuer or "",
                "HELSAMI_OIDC_AUDIENCE": args.oidc_audience or "", "HELSAMI_OIDC_CLAIM": args.oidc_claim,
-               "HELSAMI_OIDC_JWKS_URL": args.oidc_jwks_url or ""}
+               "HELSAMI_OIDC_JWKS_URL": args.oidc_jwks_url or "", "HELSAMI_ROUTING": args.routing or ""}
         os.environ.update(env)
         uvicorn.run("helsami_portal.api.factory:app_from_env", factory=True, host=args.host, port=args.port,
-                    workers=args.workers, log_level="info", access_log=False, timeout_graceful_shutdown=5)
+                    workers=args.workers, log_level="info", access_log=False, timeout_graceful_shutdown=5,
+                    timeout_keep_alive=75)
         return 0
 
     if args.command == "simulate":
         from .simulate import run
         return run(args.portal, rate=args.rate, duration=args.duration, patients=args.patients,
                    password=args.password)
+
+    if args.command == "worker":
+        from .jobs import run_worker
+        return run_worker(args.db, interval=args.interval, once=args.once)
 
     return 2
 

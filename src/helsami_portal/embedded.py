@@ -43,7 +43,8 @@ class EmbeddedPortal:
         self.settings = Settings(issuer=self.base_url, embedded_demo=demo, run_jobs=run_jobs)
         self.app = create_app(self.store, self.settings)
         config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
-                                access_log=False, lifespan="on", timeout_graceful_shutdown=1)
+                                access_log=False, lifespan="on", timeout_graceful_shutdown=1,
+                                timeout_keep_alive=75)
         self.server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
 

@@ -135,54 +135,85 @@ async def _sign_in(http: httpx.AsyncClient, username: str) -> str:
     return str(tok.json()["access_token"])
 
 
-async def _worker(http: httpx.AsyncClient, token: str, res: Result, deadline: float, rng: random.Random) -> None:
+async def _send(http: httpx.AsyncClient, res: Result, op: str, method: str, url: str, **kw: Any) -> httpx.Response | None:
+    """One request, timed; None when the connection failed (the caller then checks the state)."""
+    t0 = time.perf_counter()
+    try:
+        r = await http.request(method, url, **kw)
+    except httpx.TransportError:
+        res.outcomes[f"{op} connection lost"] += 1
+        return None
+    res.note(op, time.perf_counter() - t0)
+    return r
+
+
+async def _current(http: httpx.AsyncClient, h: dict[str, str], task_id: str) -> dict[str, Any] | None:
+    for attempt in range(5):
+        try:
+            r = await http.get(f"/fhir/Task/{task_id}", headers=h)
+            return r.json() if r.status_code == 200 else None
+        except httpx.TransportError:
+            await asyncio.sleep(0.1 * (attempt + 1))
+    return None
+
+
+async def _worker(http: httpx.AsyncClient, token: str, me: str, res: Result, deadline: float,
+                  rng: random.Random) -> None:
     h = {"Authorization": f"Bearer {token}"}
     empty_rounds = 0
     while time.monotonic() < deadline:
-        t0 = time.perf_counter()
-        r = await http.get("/fhir/Task", headers=h, params={"owner": f"HealthcareService/{POOL_ID}",
-                                                             "status": "requested", "_count": "20"})
-        res.note("page", time.perf_counter() - t0)
-        entries = r.json().get("entry") or [] if r.status_code == 200 else []
+        r = await _send(http, res, "page", "GET", "/fhir/Task", headers=h, params={
+            "owner": f"HealthcareService/{POOL_ID}", "status": "requested", "_count": "20"})
+        entries = (r.json().get("entry") or []) if r is not None and r.status_code == 200 else []
         if not entries:
-            empty_rounds += 1
+            empty_rounds += 1 if r is not None else 0
             if empty_rounds >= 3:
                 return
             await asyncio.sleep(0.2)
             continue
         empty_rounds = 0
         item = rng.choice(entries)["resource"]
-        t0 = time.perf_counter()
-        r = await http.post(f"/fhir/Task/{item['id']}/$claim", headers={**h, "If-Match": f'W/"{item["meta"]["versionId"]}"'})
-        res.note("claim", time.perf_counter() - t0)
-        if r.status_code != 200:
+        r = await _send(http, res, "claim", "POST", f"/fhir/Task/{item['id']}/$claim",
+                        headers={**h, "If-Match": f'W/"{item["meta"]["versionId"]}"'})
+        if r is None:  # the answer was lost: did the claim happen?
+            claimed = await _current(http, h, item["id"])
+            if not claimed or claimed.get("status") != "in-progress" or claimed["owner"]["reference"] != me:
+                continue
+        elif r.status_code != 200:
             res.outcomes[f"claim {r.status_code}"] += 1
             continue
+        else:
+            claimed = r.json()
         res.outcomes["claim 200"] += 1
-        claimed = r.json()
         mid = str(uuid.uuid4())
         body = {"resourceType": "Parameters", "parameter": [
-            {"name": "text", "valueString": "Takk for meldingen, vi ser på dette."}, {"name": "messageId", "valueString": mid}]}
-        for attempt in range(5):  # a lost answer is retried with the same messageId
-            try:
-                t0 = time.perf_counter()
-                r = await http.post(f"/fhir/Task/{item['id']}/$reply", json=body,
-                                    headers={**h, "If-Match": f'W/"{claimed["meta"]["versionId"]}"'})
-                res.note("reply", time.perf_counter() - t0)
+            {"name": "text", "valueString": "Takk for meldingen, vi ser på dette."},
+            {"name": "messageId", "valueString": mid}]}
+        r = None
+        for attempt in range(6):  # a lost answer is retried with the same messageId: sent once
+            r = await _send(http, res, "reply", "POST", f"/fhir/Task/{item['id']}/$reply", json=body,
+                            headers={**h, "If-Match": f'W/"{claimed["meta"]["versionId"]}"'})
+            if r is not None:
                 break
-            except httpx.TransportError:
-                res.outcomes["reply retried"] += 1
-                await asyncio.sleep(0.1 * (attempt + 1))
-        if r.status_code != 200:
-            res.outcomes[f"reply {r.status_code}"] += 1
+            await asyncio.sleep(0.1 * (attempt + 1))
+        if r is None or r.status_code != 200:
+            res.outcomes[f"reply {r.status_code if r is not None else 'failed'}"] += 1
             continue
         res.replies[item["id"]] = mid
         after = r.json()["parameter"][0]["resource"]
-        t0 = time.perf_counter()
-        r = await http.post(f"/fhir/Task/{item['id']}/$complete", headers={**h, "If-Match": f'W/"{after["meta"]["versionId"]}"'})
-        res.note("complete", time.perf_counter() - t0)
-        res.outcomes[f"complete {r.status_code}"] += 1
-        if r.status_code == 200:
+        for attempt in range(6):
+            r = await _send(http, res, "complete", "POST", f"/fhir/Task/{item['id']}/$complete",
+                            headers={**h, "If-Match": f'W/"{after["meta"]["versionId"]}"'})
+            if r is not None:
+                break
+            now = await _current(http, h, item["id"])
+            if now is not None and now.get("status") == "completed":
+                r = httpx.Response(200)
+                break
+            await asyncio.sleep(0.1 * (attempt + 1))
+        code = r.status_code if r is not None else "failed"
+        res.outcomes[f"complete {code}"] += 1
+        if code == 200:
             res.completed += 1
 
 
@@ -191,12 +222,12 @@ async def run_async(base_url: str, *, staff: int, max_seconds: float, seed_value
     limits = httpx.Limits(max_connections=staff + 10, max_keepalive_connections=staff + 10)
     async with httpx.AsyncClient(base_url=base_url, timeout=60, limits=limits) as http:
         tokens = []
-        for i in range(staff):  # one after another: the sign-in page slows down bursts by design
+        for i in range(staff):  # one after another, as people sign in
             tokens.append(await _sign_in(http, staff_username(i)))
         started = time.monotonic()
         deadline = started + max_seconds
-        await asyncio.gather(*(_worker(http, tok, res, deadline, random.Random(seed_value + i))
-                               for i, tok in enumerate(tokens)))
+        await asyncio.gather(*(_worker(http, tok, f"Practitioner/prac-load-{i:03d}", res, deadline,
+                                       random.Random(seed_value + i)) for i, tok in enumerate(tokens)))
         res.seconds = time.monotonic() - started
     return res
 

@@ -61,8 +61,14 @@ class Portal:
         self.events = events.EventHub(store)
 
     async def start_jobs(self) -> list[Any]:
-        """Background jobs of this process (safety net, automatic release); none yet."""
-        return []
+        """Background jobs of this process (the safety net), unless `run_jobs` is off."""
+        if not self.settings.run_jobs:
+            return []
+        import asyncio
+
+        from ..jobs import JobRunner
+        self.jobs = JobRunner(self.store, interval=self.settings.job_interval)
+        return [asyncio.create_task(self.jobs.run_async(), name="helsami-jobs")]
 
     def authenticate(self, request: Request) -> Principal:
         header = request.headers.get("authorization", "")

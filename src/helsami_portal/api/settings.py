@@ -14,6 +14,7 @@ class Settings:
     max_body_bytes: int = 1_000_000
     # Run the safety-net/automatic-release jobs inside this process (see `worker`).
     run_jobs: bool = True
+    job_interval: float = 60.0  # seconds between job runs
     # External OpenID Connect issuer to trust besides the portal's own tokens (see docs/auth.md).
     oidc_issuer: str | None = None
     oidc_audience: str | None = None

@@ -35,6 +35,8 @@ task = sa.Table(
     sa.Index("ix_task_patient", "patient", "status"),
     sa.Index("ix_task_focus", "focus"),
     sa.Index("ix_task_last_updated", "last_updated", "id"),
+    # The safety net's candidates: unopened items owned by one pool that have waited since a cutoff.
+    sa.Index("ix_task_safety_net", "owner", "status", "business_status", "last_updated"),
 )
 
 resource = sa.Table(

@@ -60,11 +60,14 @@ class Store:
     def create_schema(self) -> None:
         if self.sqlite:
             metadata.create_all(self.engine)
+            with self.engine.begin() as conn:
+                _add_new_indexes(conn)
             return
         # Several processes may start at once; one creates the tables, the others wait.
         with self.engine.begin() as conn:
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(727001)"))
             metadata.create_all(conn)
+            _add_new_indexes(conn)
 
     def drop_schema(self) -> None:
         metadata.drop_all(self.engine)
@@ -364,6 +367,13 @@ class Tx:
 
     def last_event_seq(self) -> int:
         return int(self.conn.execute(sa.select(sa.func.coalesce(sa.func.max(event.c.seq), 0))).scalar_one())
+
+
+def _add_new_indexes(conn: Connection) -> None:
+    """Indexes added after a database was first made (create_all only makes missing tables)."""
+    for ix in task.indexes:
+        if ix.name == "ix_task_safety_net":
+            ix.create(conn, checkfirst=True)
 
 
 def _fhir_instant(col: str) -> str:

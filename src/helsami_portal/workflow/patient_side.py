@@ -173,20 +173,10 @@ def _new_task(tx: Tx, patient_id: str, focus: str, service: Resource, descriptio
 
 
 def _deadline(service: Resource, now: str) -> str:
-    """Response deadline from the inbox's stated response time (working days count as days here;
-    the safety-net job refines this with the working calendar)."""
-    for ext in service.get("extension") or []:
-        if ext.get("url") == c.EXT_RESPONSE_TIME:
-            d = ext.get("valueDuration") or {}
-            try:
-                value = float(d.get("value"))
-            except (TypeError, ValueError):
-                return ""
-            unit = d.get("code") or d.get("unit")
-            delta = dt.timedelta(days=value) if unit in ("d", "wd") else dt.timedelta(hours=value) \
-                if unit == "h" else dt.timedelta(minutes=value)
-            return timeutil.instant(timeutil.parse(now) + delta)
-    return ""
+    """Response deadline from the inbox's stated response time, in working days from the
+    working calendar (Europe/Oslo office hours, Norwegian holidays) when the inbox counts working time."""
+    from .safety_net import response_deadline
+    return response_deadline(service, now)
 
 
 def start_thread(store: Store, p: Principal, body: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,119 @@
+"""Load benchmark: 50 staff triage one pool of 10,000 items through the API at once, with
+several portal processes on PostgreSQL, while the simulator sends new patient messages.
+
+    python bench/load.py [--staff 50] [--items 10000] [--workers 2] [--db postgres|sqlite]
+
+Prints throughput and latency percentiles per operation, and the correctness counts (which
+must all be zero: double claims, lost or duplicated replies, items in no final state).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+PG_ADMIN = os.environ.get("HELSAMI_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def measure(*, staff: int = 50, items: int = 10_000, workers: int = 2, db: str = "postgres",
+            patient_rate: float = 5.0) -> dict[str, Any]:
+    from helsami_portal import loadtest, simulate
+    from helsami_portal.seed import seed
+    from helsami_portal.store.db import make_engine
+    from helsami_portal.store.store import Store
+
+    name = None
+    if db == "postgres":
+        import psycopg
+        name = f"helsami_bench_load_{os.getpid()}"
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    else:
+        url = f"sqlite:///{tempfile.mkdtemp()}/load.sqlite3"
+        workers = 1
+    store = Store(make_engine(url))
+    seed(store)
+    loadtest.prepare(store, staff=staff, items=items)
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "helsami_portal.cli", "serve", "--db", url, "--port", str(port),
+                             "--workers", str(workers)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                if httpx.get(f"{base}/fhir/metadata", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        stats: dict[str, int] = {}
+        stop_after = 3600.0
+        writer = threading.Thread(target=simulate.run, args=(base,), kwargs=dict(
+            rate=patient_rate, duration=stop_after, patients=3, password="demo", stats=stats), daemon=True)
+        writer.start()
+        result = loadtest.run(base, staff=staff, max_seconds=stop_after)
+        counts = loadtest.verify(store, result)
+        return {"db": db, "portal_processes": workers, "staff": staff, "items": items,
+                **result.summary(), "patient_traffic": dict(stats), "verify": counts}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        store.engine.dispose()
+        if name:
+            import psycopg
+            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def print_result(r: dict[str, Any]) -> None:
+    print(f"load: {r['staff']} staff, {r['items']:,} items, {r['portal_processes']} portal process(es) on {r['db']}: "
+          f"{r['completed']:,} completed in {r['seconds']:.1f} s = {r['items_per_second']} items/s")
+    for op, lat in r["latency_ms"].items():
+        print(f"  {op:>9}: n={lat['n']:>6}  p50 {lat['p50']:>7.1f} ms  p95 {lat['p95']:>7.1f} ms  p99 {lat['p99']:>7.1f} ms")
+    v = r["verify"]
+    print("  must be zero: " + ", ".join(f"{k} {v[k]}" for k in ("double claims", "duplicated replies", "lost replies",
+                                                                  "items in an unknown state",
+                                                                  "completed without exactly one reply")))
+    print(f"  outcomes: {r['outcomes']}; patient traffic meanwhile: {r['patient_traffic']}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--staff", type=int, default=50)
+    ap.add_argument("--items", type=int, default=10_000)
+    ap.add_argument("--workers", type=int, default=2, help="portal processes (PostgreSQL)")
+    ap.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args(argv)
+    print(f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    r = measure(staff=args.staff, items=args.items, workers=args.workers, db=args.db)
+    print_result(r)
+    if args.json:
+        args.json.write_text(json.dumps(r, indent=2))
+    return 0 if all(r["verify"][k] == 0 for k in ("double claims", "duplicated replies", "lost replies")) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+"""Background jobs (today: the safety net), run inside a portal process or by `helsami-portal worker`.
+
+Every job is safe to run in several processes at once on one database (see
+`workflow.safety_net`), so any number of servers and workers may run them; no leader is needed.
+The clock is injectable so that tests can travel in time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .fhir import timeutil
+from .store.store import Store
+from .workflow import safety_net
+
+log = logging.getLogger("helsami_portal.jobs")
+Clock = Callable[[], dt.datetime]
+Job = Callable[[Store, dt.datetime], int]
+DEFAULT_INTERVAL = 60.0
+
+
+def default_jobs() -> dict[str, Job]:
+    return {"safety-net": lambda store, now: safety_net.run_once(store, now)}
+
+
+@dataclass
+class JobRunner:
+    store: Store
+    clock: Clock = timeutil.utcnow
+    interval: float = DEFAULT_INTERVAL
+    jobs: dict[str, Job] = field(default_factory=default_jobs)
+
+    def run_once(self) -> dict[str, int]:
+        """Run every job once at the clock's current time; a failing job does not stop the others."""
+        now = self.clock()
+        done: dict[str, int] = {}
+        for name, job in self.jobs.items():
+            try:
+                done[name] = job(self.store, now)
+            except Exception as exc:  # never the message: it might hold patient data
+                log.error("job %s failed: %s", name, type(exc).__name__)
+                done[name] = -1
+        return done
+
+    def run_until(self, stop: threading.Event) -> None:
+        """Run every `interval` seconds until `stop` is set (the worker's loop)."""
+        while not stop.is_set():
+            self.run_once()
+            stop.wait(self.interval)
+
+    async def run_async(self) -> None:
+        """Run every `interval` seconds inside an event loop (the portal's own job task)."""
+        while True:
+            try:
+                await asyncio.to_thread(self.run_once)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.error("jobs failed: %s", type(exc).__name__)
+            await asyncio.sleep(self.interval)
+
+
+def run_worker(db_url: str | None, *, interval: float = DEFAULT_INTERVAL, once: bool = False) -> int:
+    """`helsami-portal worker`: run the jobs until SIGINT or SIGTERM, then stop cleanly."""
+    import signal
+
+    from .store.db import make_engine
+
+    store = Store(make_engine(db_url, pool_size=2))
+    store.create_schema()
+    runner = JobRunner(store, interval=interval)
+    if once:
+        print(runner.run_once(), flush=True)
+        return 0
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        log.info("worker: %s received, stopping after the current run", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    log.info("worker: running jobs every %.0f s on %s", interval,
+             store.engine.url.render_as_string(hide_password=True))
+    runner.run_until(stop)
+    store.engine.dispose()
+    log.info("worker: stopped")
+    return 0
