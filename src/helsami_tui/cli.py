@@ -34,6 +34,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, filename=None)
 
     settings = load()
+    from .i18n import set_language, t
+    try:
+        set_language(settings.language)
+    except ValueError:
+        pass
     if args.portal:
         settings.portal = args.portal.rstrip("/")
         settings.sources["portal"] = "flag"
@@ -43,8 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "demo":
         return run_demo(settings, DEMO_USERS[args.role], fresh=args.fresh, db=args.db)
     if not settings.portal:
-        print("No portal is configured. Use --portal URL, set HELSAMI_PORTAL, or write portal = \"...\" in "
-              f"{settings.path}. To try the app without a portal: helsami-tui demo", file=sys.stderr)
+        print(t("cli.no_portal", path=str(settings.path)), file=sys.stderr)
         return 2
     if args.command == "login":
         return asyncio.run(_login_cli(settings))
@@ -93,11 +97,9 @@ async def _login_cli(settings: Settings) -> int:
         return 1
     store.save(settings.portal, tokens)
     if store.memory_only:
-        print("No keyring is available here, so the session cannot be kept after this command. "
-              "Run `helsami-tui` instead: it signs in and keeps the session in memory while it runs.",
-              file=sys.stderr)
+        print(t("cli.no_keyring_login"), file=sys.stderr)
     else:
-        print("Signed in.")
+        print(t("cli.signed_in"))
     return 0
 
 
@@ -107,10 +109,10 @@ async def _logout_cli(settings: Settings) -> int:
     store = TokenStore()
     tokens = store.load(settings.portal)
     if tokens is None:
-        print("Not signed in.")
+        print(t("cli.not_signed_in"))
         return 0
     await TokenSession(settings.portal, tokens, store=store).sign_out()
-    print("Signed out.")
+    print(t("cli.signed_out"))
     return 0
 
 
@@ -163,7 +165,7 @@ def run_demo(settings: Settings, username: str, *, fresh: bool, db: str | None) 
             if p.exists():
                 p.unlink()
     url = db or f"sqlite:///{path}"
-    print("Starting the demo portal with synthetic data …", file=sys.stderr, flush=True)
+    print(t("cli.demo_starting"), file=sys.stderr, flush=True)
     portal = EmbeddedPortal(url, demo=True, seed=True)
     portal.start()
     try:

@@ -415,7 +415,7 @@ _EN.update({
     "reply.sent": "The reply was sent.",
     "reply.queued": "Offline: the reply will be sent automatically (once) when the portal answers again.",
     "search.placeholder": "Search subjects – Enter to search, Esc to cancel",
-    "status.claimed_by_me": "Claimed by me",
+    "status.claimed_by_me": "Claimed (me)",
     "support.title": "Operations and support – no patient data is shown here",
     "support.signed_in_as": "Signed in as",
     "support.inbox": "Inbox",
@@ -448,6 +448,24 @@ _EN.update({
     "allergy.low": "low risk",
     "allergy.high": "high risk",
     "allergy.unable-to-assess": "risk unknown",
+})
+
+
+_NB.update({
+    "cli.no_portal": "Ingen portal er satt opp. Bruk --portal ADRESSE, sett HELSAMI_PORTAL, eller skriv portal = \"...\" i {path}. For å prøve appen uten portal: helsami-tui demo",
+    "cli.no_keyring_login": "Ingen nøkkelring er tilgjengelig her, så innloggingen kan ikke tas vare på etter denne kommandoen. Kjør helsami-tui i stedet: den logger inn og holder økten i minnet så lenge den kjører.",
+    "cli.signed_in": "Logget inn.",
+    "cli.not_signed_in": "Ikke innlogget.",
+    "cli.signed_out": "Logget ut.",
+    "cli.demo_starting": "Starter demoportalen med syntetiske data …",
+})
+_EN.update({
+    "cli.no_portal": "No portal is configured. Use --portal URL, set HELSAMI_PORTAL, or write portal = \"...\" in {path}. To try the app without a portal: helsami-tui demo",
+    "cli.no_keyring_login": "No keyring is available here, so the session cannot be kept after this command. Run helsami-tui instead: it signs in and keeps the session in memory while it runs.",
+    "cli.signed_in": "Signed in.",
+    "cli.not_signed_in": "Not signed in.",
+    "cli.signed_out": "Signed out.",
+    "cli.demo_starting": "Starting the demo portal with synthetic data …",
 })
 
 CATALOGS: Final[dict[str, dict[str, str]]] = {"nb": _NB, "en": _EN}
