@@ -157,6 +157,7 @@ def run_demo(settings: Settings, username: str, *, fresh: bool, db: str | None) 
     from .app import HelsamiApp
     from .client.api import PortalClient
     from .client.auth import TokenSession, demo_login
+    from .i18n import t
 
     path = demo_db_path()
     if fresh and not db:
