@@ -117,8 +117,6 @@ class HelsamiApp(App[None]):
 
         self.outbox = Outbox(self.client, on_sent=self._outbox_sent, on_failed=self._outbox_failed)
         self._outbox_task = asyncio.create_task(self.outbox.run())
-        minutes = self.settings.idle_lock_minutes
-        self.set_interval(max(0.2, min(5.0, minutes * 60 / 4)) if minutes > 0 else 5.0, self._check_idle)
         if self.keyring_note:
             self.notify(self.keyring_note, severity="warning", timeout=10)
         try:
@@ -133,6 +131,10 @@ class HelsamiApp(App[None]):
             self.push_screen(InboxScreen())
             # Only inbox users follow the stream: for others every event would be a refused read.
             self._event_task = asyncio.create_task(self._follow())
+        # The idle lock starts once the first screen is up (a screen pushed later would cover it).
+        minutes = self.settings.idle_lock_minutes
+        self.last_input = time.monotonic()
+        self.set_interval(max(0.2, min(5.0, minutes * 60 / 4)) if minutes > 0 else 5.0, self._check_idle)
 
     async def on_unmount(self) -> None:
         if self._event_task:

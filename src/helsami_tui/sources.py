@@ -39,13 +39,15 @@ class Query:
 
 
 def columns() -> list[Column]:
+    """The inbox columns. The fixed widths are chosen so that every column, headers included,
+    fits at 80 columns (the smallest supported terminal) next to the marker and the scrollbar."""
     return [
         Column("age", t("col.age"), width=6, justify="right"),
-        Column("type", t("col.type"), width=12),
-        Column("patient", t("col.patient"), ratio=2, min_width=12),
+        Column("type", t("col.type"), width=10),
+        Column("patient", t("col.patient"), ratio=2, min_width=10),
         Column("subject", t("col.subject"), ratio=3, min_width=12),
         Column("status", t("col.status"), width=12),
-        Column("owner", t("col.owner"), ratio=1, min_width=8),
+        Column("owner", t("col.owner"), ratio=2, min_width=9),
     ]
 
 

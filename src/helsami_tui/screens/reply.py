@@ -148,14 +148,13 @@ class ReplyScreen(ModalScreen[None]):
         text = self.query_one(TextArea).text
         if text.strip() and text != self.saved_text and not self.sending:
             # Saved by the app, not by this screen: a screen's workers end when it closes.
-            self.app.run_worker(self._save_after_close(text), group="draft-save", exit_on_error=False)
+            self.app.run_worker(self._save_after_close(self.happ, text), group="draft-save", exit_on_error=False)
             self.notify(t("reply.draft_kept"), timeout=3)
         self.dismiss(None)
 
-    async def _save_after_close(self, text: str) -> None:
-        app = self.happ
+    async def _save_after_close(self, app: HelsamiApp, text: str) -> None:
         try:
-            await app.client.save_draft(self.item.focus_ref, text, self.draft_id)
+            await app.client.save_draft(self.item.focus_ref, text, self.draft)
         except Exception as e:  # noqa: BLE001 - tell the user; the text is not lost silently
             app.notify(t("reply.draft_not_saved_closed"), severity="error", timeout=10)
             app.report(e)
