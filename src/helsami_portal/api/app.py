@@ -59,6 +59,9 @@ class Portal:
         self.settings = settings
         self.tokens = TokenService(store, settings.issuer)
         self.events = events.EventHub(store)
+        from ..workflow import routing
+        # The routing table is checked against this database now: a bad one stops the start.
+        self.routing = routing.install(store, routing.load_for(store, settings.routing_file))
 
     async def start_jobs(self) -> list[Any]:
         """Background jobs of this process (the safety net), unless `run_jobs` is off."""
@@ -325,6 +328,38 @@ async def patient_operation(request: Request) -> Response:
         {"name": "expires", "valueInstant": result["expires"]}]})
 
 
+async def phone_message(request: Request) -> Response:
+    """POST /fhir/Task/$phone-message: register what a caller said on the phone."""
+    from ..workflow import phone
+
+    p = await principal(request)
+    params = await read_json(request)
+    values = {k: _param(params, k) for k in ("patient", "inbox", "practitioner", "subject", "text", "messageId")}
+    out = await run_in_threadpool(phone.register, portal_of(request).store, p, values)
+    body = {"resourceType": "Parameters", "parameter": [
+        {"name": "thread", "resource": out["thread"]}, {"name": "message", "resource": out["message"]}]
+        + ([{"name": "task", "resource": out["task"]}] if out["task"] else [])}
+    return fhir(body, status=200 if out["replayed"] else 201, headers=etag(out["task"]) if out["task"] else None)
+
+
+async def practitioner_operation(request: Request) -> Response:
+    """POST /fhir/Practitioner/{id}/$absence: the staff member marks themself away or back."""
+    from ..workflow import absence
+
+    rid = _rid(request)
+    if request.path_params["op"] != "absence":
+        raise FhirError(404, "Practitioner has one operation: $absence.", code="not-supported")
+    p = await principal(request)
+    params = await read_json(request)
+    out = await run_in_threadpool(absence.set_absence, portal_of(request).store, p, rid,
+                                  _param(params, "away"), _param(params, "delegate"))
+    return fhir({"resourceType": "Parameters", "parameter": [
+        {"name": "practitioner", "resource": out["practitioner"]},
+        {"name": "moved", "valueInteger": len(out["moved"])},
+        *[{"name": "task", "valueReference": {"reference": f"Task/{tid}"}} for tid in out["moved"]]]},
+        headers=etag(out["practitioner"]))
+
+
 async def queues(request: Request) -> Response:
     p = await principal(request)
     return JSONResponse(await run_in_threadpool(support.queues, portal_of(request).store, p))
@@ -404,6 +439,8 @@ def create_app(store: Store, settings: Settings | None = None) -> Starlette:
         Route("/fhir/$whoami", whoami, methods=["GET"]),
         Route("/fhir/$queues", queues, methods=["GET"]),
         Route("/fhir/Patient/{rid}/${op}", patient_operation, methods=["POST"]),
+        Route("/fhir/Practitioner/{rid}/${op}", practitioner_operation, methods=["POST"]),
+        Route("/fhir/Task/$phone-message", phone_message, methods=["POST"]),
         *patient_routes.routes(),
         Route("/fhir/Task/{rid}/${op}", task_operation, methods=["POST"]),
         Route("/fhir/{rtype}", search, methods=["GET"]),

@@ -18,6 +18,7 @@ def app_from_env() -> Starlette:
     settings = Settings(
         issuer=os.environ.get("HELSAMI_ISSUER", "http://127.0.0.1:8080"),
         run_jobs=os.environ.get("HELSAMI_JOBS", "1") == "1",
+        routing_file=os.environ.get("HELSAMI_ROUTING") or None,
         oidc_issuer=os.environ.get("HELSAMI_OIDC_ISSUER") or None,
         oidc_audience=os.environ.get("HELSAMI_OIDC_AUDIENCE") or None,
         oidc_claim=os.environ.get("HELSAMI_OIDC_CLAIM") or "preferred_username",

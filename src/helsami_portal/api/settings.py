@@ -15,6 +15,8 @@ class Settings:
     # Run the safety-net/automatic-release jobs inside this process (see `worker`).
     run_jobs: bool = True
     job_interval: float = 60.0  # seconds between job runs
+    # The routing table (JSON, see helsami_portal.routing); None: the built-in default.
+    routing_file: str | None = None
     # External OpenID Connect issuer to trust besides the portal's own tokens (see docs/auth.md).
     oidc_issuer: str | None = None
     oidc_audience: str | None = None

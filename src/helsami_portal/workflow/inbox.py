@@ -185,10 +185,24 @@ def forward(store: Store, p: Principal, task_id: str, if_match: str | None, targ
             _set_pool(new, target_id, dest.get("name"))
         else:
             from ..fhir.registry import human_name
-            new["owner"] = {"reference": target, "display": human_name(dest)}
+            from .absence import redirect
+            to, away = redirect(tx, target)  # someone away: their delegate, or back to the inbox
             pool = _pool_of(t)
-            if pool:
-                _set_pool(new, pool)
+            if away:
+                then = "sent on to their delegate" if to else "sent back to the inbox"
+                note = (note + "\n" if note else "") + f"{away[0]} is away; {then}."
+            if to:
+                if to != target:
+                    dest = tx.get("Practitioner", to.split("/", 1)[1]) or dest
+                new["owner"] = {"reference": to, "display": human_name(dest)}
+                if pool:
+                    _set_pool(new, pool)
+            elif pool:
+                svc = tx.get("HealthcareService", pool)
+                new["owner"] = {"reference": f"HealthcareService/{pool}", "display": (svc or {}).get("name", "")}
+            else:
+                raise FhirError(422, f"{away[0]} is away and has no delegate; forward to an inbox instead.",
+                                expression="target")
         new["status"] = c.STATUS_WAITING
         new["businessStatus"] = _business("forwarded")
         if note:

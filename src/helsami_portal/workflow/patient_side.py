@@ -186,9 +186,8 @@ def start_thread(store: Store, p: Principal, body: dict[str, Any]) -> dict[str, 
     if len(subject) > MAX_SUBJECT:
         raise FhirError(400, f"The subject is too long (at most {MAX_SUBJECT} characters).", expression="subject")
     text, message_id = _check_text(body.get("text"), body.get("messageId"))
-    service_id = body.get("service")
-    if not isinstance(service_id, str) or not service_id:
-        raise FhirError(400, "Choose where to send the message (service).", expression="service")
+    from . import routing
+    choice = routing.choice_from(body)  # a service, a topic, or a named staff member (routing table)
     with store.write() as tx:
         patient_id = _acting_for(tx, p, body.get("patient"), write=True)
         ident = f"{p.ref}|{message_id}"
@@ -196,9 +195,7 @@ def start_thread(store: Store, p: Principal, body: dict[str, Any]) -> dict[str, 
         if existing is not None:
             header_ref = ref_of((existing.get("partOf") or [{}])[0])
             return {"thread": tx.get_ref(header_ref), "message": existing, "replayed": True}
-        service = tx.get("HealthcareService", service_id.removeprefix("HealthcareService/"))
-        if service is None or service.get("active") is False:
-            raise FhirError(422, "That service does not take messages.", expression="service")
+        service = routing.resolve(tx, choice)
         header = tx.create({
             "resourceType": "Communication",
             "status": "in-progress",
