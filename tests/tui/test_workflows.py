@@ -764,3 +764,20 @@ async def test_it_support_sees_queues_and_no_patient_names(demo_portal: Embedded
         assert not [n for n in names if n in text]
         assert app._event_task is None  # noqa: SLF001 - no event stream: it would only be refused
     await app.client.aclose()
+
+
+async def test_closing_screens_while_the_portal_answers_does_not_end_the_app(demo_portal: EmbeddedPortal) -> None:
+    app = await make_app(demo_portal)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await inbox_ready(app, pilot)
+        for _ in range(2):
+            await pilot.press("enter", "escape")  # the item's loads are still running when it closes
+            await pilot.press("f", "escape")  # the forward dialog's targets too
+            await pilot.press("r", "escape")  # the item with the reply editor over it
+            await wait_for(pilot, lambda: isinstance(app.screen, (ItemScreen, ReplyScreen, InboxScreen)))
+            while not isinstance(app.screen, InboxScreen):
+                await pilot.press("escape")
+        await pilot.pause(1.0)
+        assert app.is_running and app.screen is screen
+        assert app.return_code is None
+    await app.client.aclose()

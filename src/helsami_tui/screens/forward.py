@@ -9,6 +9,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
@@ -66,7 +67,11 @@ class ForwardScreen(ModalScreen[None]):
         except Exception as e:  # noqa: BLE001
             self.happ.report(e)
             return
-        self.show("")
+        if self.is_attached:
+            try:
+                self.show(self.query_one("#filter", Input).value)  # what was typed while loading counts
+            except NoMatches:
+                pass  # closed meanwhile
 
     def show(self, text: str) -> None:
         words = text.lower().split()

@@ -9,6 +9,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
@@ -95,6 +96,7 @@ class ItemScreen(Screen[None]):
         self.thread: Thread | None = None
         self.patient: PatientSummary | None = None
         self.clinical: Clinical | None = None
+        self.patient_denied: str | None = None
         self.start_reply = start_reply
 
     @property
@@ -115,18 +117,25 @@ class ItemScreen(Screen[None]):
         self.render_state()
         self.load()
         if self.start_reply:
-            self.call_after_refresh(self.action_reply)
+            self.call_after_refresh(self._start_reply)
 
     # -- loading ------------------------------------------------------------------------------
     @work(exclusive=True, group="item")
     async def load(self) -> None:
+        try:
+            await self._load()
+        except NoMatches:
+            return  # the screen was closed while the portal answered: nothing to show any more
+
+    async def _load(self) -> None:
         client = self.happ.client
         pid = self.item.patient_ref.removeprefix("Patient/")
         try:
             self.patient = await client.patient(pid, today=self.happ.today()) if pid else None
+            self.patient_denied = None
         except AccessDenied as e:
             self.patient = None
-            self.query_one("#banner", Static).update(Text(str(e)))
+            self.patient_denied = str(e)
         except Exception as e:  # noqa: BLE001
             self.happ.report(e)
         self.render_banner()
@@ -152,8 +161,11 @@ class ItemScreen(Screen[None]):
         p = self.patient
         if p is None:
             name = self.item.patient_name
-            self.query_one("#banner", Static).update(safe_text(name or t("patient.unknown"), multiline=False,
-                                                               style="bold"))
+            line = safe_text(name or t("patient.unknown"), multiline=False, style="bold")
+            if self.patient_denied:
+                line.append("  ·  ")
+                line.append_text(safe_text(self.patient_denied, multiline=False))
+            self.query_one("#banner", Static).update(line)
             return
         age = f"{p.age} {t('patient.years')}" if p.age is not None else ""
         line = Text.assemble(safe_text(p.name, multiline=False, style="bold"), "  ·  ", age, "  ·  ",
@@ -310,6 +322,10 @@ class ItemScreen(Screen[None]):
         from .forward import ForwardScreen
 
         self.app.push_screen(ForwardScreen(self.item))
+
+    def _start_reply(self) -> None:
+        if self.app.screen is self:  # not if the user already went back
+            self.action_reply()
 
     def action_reply(self) -> None:
         from .reply import ReplyScreen

@@ -10,6 +10,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 from textual.widgets import Footer, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
@@ -105,7 +106,10 @@ class ReplyScreen(ModalScreen[None]):
         except Exception as e:  # noqa: BLE001
             self.happ.report(e)
             return
-        editor = self.query_one(TextArea)
+        try:
+            editor = self.query_one(TextArea)
+        except NoMatches:
+            return  # closed meanwhile
         if draft is not None and not editor.text.strip():
             editor.text = draft.text  # the editor shows text, never markup
             self.saved_text = draft.text
@@ -122,11 +126,17 @@ class ReplyScreen(ModalScreen[None]):
         try:
             d = await self.happ.client.save_draft(self.item.focus_ref, text, self.draft)
         except Exception:  # noqa: BLE001 - the editor still holds the text; try again at the next tick
-            self.query_one("#draft-state", Static).update(t("reply.draft_not_saved"))
+            self._draft_state(t("reply.draft_not_saved"))
             return
         self.saved_text = text
         self.draft = d
-        self.query_one("#draft-state", Static).update(t("reply.draft_saved"))
+        self._draft_state(t("reply.draft_saved"))
+
+    def _draft_state(self, text: str) -> None:
+        try:
+            self.query_one("#draft-state", Static).update(text)
+        except NoMatches:
+            pass  # closed meanwhile
 
     def action_templates(self) -> None:
         box = self.query_one("#templates", OptionList)
