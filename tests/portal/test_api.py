@@ -42,7 +42,11 @@ def test_capability_statement_lists_exactly_what_is_supported(portal: Any) -> No
     listed = {r["type"]: r for r in cs["rest"][0]["resource"]}
     assert set(listed) == set(DEFS)
     task = listed["Task"]
-    assert {o["name"] for o in task["operation"]} == {"claim", "unclaim", "forward", "reply", "complete"}
+    assert {o["name"] for o in task["operation"]} == {
+        "claim", "unclaim", "forward", "reply", "complete",  # inbox
+        "approve", "deny", "pend", "ask-info", "release", "mark-reviewed",  # decisions
+        "confirm-appointment", "propose-appointment", "decline-appointment",
+        "renewal-review", "result-review", "questionnaire-review"}  # reads (GET)
     assert {p["name"] for p in task["searchParam"]} >= {"owner", "status", "code", "priority", "patient", "focus",
                                                         "_lastUpdated"}
     assert set(task["searchInclude"]) == {"Task:focus", "Task:patient", "Task:owner"}

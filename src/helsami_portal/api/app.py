@@ -23,7 +23,7 @@ from ..fhir import timeutil
 from ..fhir.outcome import FhirError
 from ..fhir.registry import DEFS
 from ..store.store import Store
-from ..workflow import inbox, patient_side, reads, support
+from ..workflow import inbox, patient_side, reads, support, task_ops
 from . import auth_routes, events, patient_routes
 from .capability import OPERATIONS, capability_statement
 from .settings import Settings
@@ -299,12 +299,24 @@ async def task_operation(request: Request) -> Response:
         target_ref = target.get("reference") if isinstance(target, dict) else target
         t = await run_in_threadpool(inbox.forward, store, p, rid, if_match, _str(target_ref),
                                     _str(_param(params, "note")))
-    else:  # reply
+    elif op == "reply":
         t, msg = await run_in_threadpool(inbox.reply, store, p, rid, if_match, _str(_param(params, "text")),
                                          _str(_param(params, "messageId")))
         return fhir({"resourceType": "Parameters", "parameter": [
             {"name": "task", "resource": t}, {"name": "message", "resource": msg}]}, headers=etag(t))
+    elif op in task_ops.OPERATIONS:  # decisions: renewals, results, questionnaires, appointments
+        t, made = await run_in_threadpool(task_ops.run, store, p, rid, op, if_match, params)
+        return fhir({"resourceType": "Parameters", "parameter": [{"name": "task", "resource": t}] + [
+            {"name": r["resourceType"], "resource": r} for r in made]}, headers=etag(t))
+    else:
+        raise FhirError(405, f"${op} is read with GET.", code="not-supported")
     return fhir(t, headers=etag(t))
+
+
+async def task_read_operation(request: Request) -> Response:
+    rid, op = _rid(request), request.path_params["op"]
+    p = await principal(request)
+    return JSONResponse(await run_in_threadpool(task_ops.read, portal_of(request).store, p, rid, op))
 
 
 def _str(v: Any) -> str:
@@ -443,6 +455,7 @@ def create_app(store: Store, settings: Settings | None = None) -> Starlette:
         Route("/fhir/Task/$phone-message", phone_message, methods=["POST"]),
         *patient_routes.routes(),
         Route("/fhir/Task/{rid}/${op}", task_operation, methods=["POST"]),
+        Route("/fhir/Task/{rid}/${op}", task_read_operation, methods=["GET"]),
         Route("/fhir/{rtype}", search, methods=["GET"]),
         Route("/fhir/{rtype}", create, methods=["POST"]),
         Route("/fhir/{rtype}/_search", search_post, methods=["POST"]),

@@ -6,6 +6,7 @@ from typing import Any
 
 from .. import __version__
 from ..fhir.registry import DEFS
+from ..workflow import task_ops as _task_ops
 
 OPERATIONS = {
     "claim": "Claim a waiting item: the caller becomes its owner. Requires If-Match.",
@@ -13,6 +14,10 @@ OPERATIONS = {
     "forward": "Send an item to another inbox or a named staff member with an internal note. Requires If-Match.",
     "reply": "Add a staff reply to the item's thread, exactly once per messageId. Requires If-Match.",
     "complete": "Mark a claimed item done. Requires If-Match.",
+    # decisions (workflow.task_ops): POST, one transaction each, If-Match required
+    **_task_ops.OPERATIONS,
+    # reads (GET, logged)
+    **{op: "GET. " + doc for op, doc in _task_ops.READ_OPERATIONS.items()},
 }
 
 PATIENT_OPERATIONS = {

@@ -68,7 +68,13 @@ def openapi(base_url: str) -> dict[str, Any]:
     paths["/fhir/Communication/{id}"]["put"] = {
         "operationId": "updateDraft", "parameters": [RID, IF_MATCH],
         "requestBody": {"required": True, "content": _json(RESOURCE)}, "responses": _responses()}
+    from ..workflow.task_ops import READ_OPERATIONS
     for op, doc in OPERATIONS.items():
+        if op in READ_OPERATIONS:
+            paths[f"/fhir/Task/{{id}}/${op}"] = {"get": {
+                "operationId": f"task_{op}".replace("-", "_"), "description": doc, "parameters": [RID],
+                "responses": _responses(schema={"type": "object"})}}
+            continue
         paths[f"/fhir/Task/{{id}}/${op}"] = {"post": {
             "operationId": f"task_{op}".replace("-", "_"), "description": doc, "parameters": [RID, IF_MATCH],
             "requestBody": PARAMETERS_BODY, "responses": _responses()}}

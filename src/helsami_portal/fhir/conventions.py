@@ -12,6 +12,9 @@ TASK_TYPES = ("message", "renewal", "result", "questionnaire", "appointment", "p
 
 TASK_BUSINESS_STATUS = f"{BASE}/CodeSystem/task-business-status"
 BUSINESS_STATUSES = ("new", "opened", "claimed", "forwarded", "escalated", "replied", "done")
+# Set by the decision operations (workflow.renewals, workflow.results, workflow.visits).
+DECISION_STATUSES = ("approved", "denied", "pended", "waiting-for-patient", "released", "reviewed", "confirmed",
+                     "time-proposed", "declined")
 
 COMM_CATEGORY = f"{BASE}/CodeSystem/communication-category"
 COMM_CATEGORIES = ("thread", "patient-message", "staff-reply", "phone-message", "system")

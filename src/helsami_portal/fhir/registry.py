@@ -139,6 +139,7 @@ def _clinical(name: str, date_fields: tuple[str, ...], code_path: str | None,
             out["status"] = r["status"]
         if name == "DiagnosticReport":
             out["ref1"] = ",".join(ref_of(x) for x in r.get("result") or [])[:100]
+            out["text1"] = release_state(r)
         return out
 
     ps = [_pat(), SearchParam("date", "date", "date", "Clinically relevant date")]
@@ -152,6 +153,18 @@ def _clinical(name: str, date_fields: tuple[str, ...], code_path: str | None,
         default_sort=[("date", True)], includes=includes or {},
         doc=f"{name} of a patient",
     )
+
+
+def release_state(report: Resource) -> str:
+    """A DiagnosticReport's release state for its `text1` column: "<category>|released" or
+    "<category>|pending", so that the 14-day release job (workflow.results) finds due reports by index."""
+    cat, released = "clinician-only", False
+    for e in report.get("extension") or []:
+        if isinstance(e, dict) and e.get("url") == c.EXT_RELEASE_CATEGORY and isinstance(e.get("valueCode"), str):
+            cat = e["valueCode"]
+        if isinstance(e, dict) and e.get("url") == c.EXT_RELEASED_AT and e.get("valueDateTime"):
+            released = True
+    return f"{cat}|{'released' if released else 'pending'}"
 
 
 def _extract_patient(r: Resource) -> dict[str, str]:

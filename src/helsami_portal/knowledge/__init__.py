@@ -1,0 +1,1 @@
+"""Small, documented clinical knowledge tables used by server-side checks."""
