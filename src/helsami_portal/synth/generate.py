@@ -342,6 +342,8 @@ class _Generator:
                 {"linkId": "feber", "text": "Har du feber (over 38 °C)?", "type": "boolean"},
                 {"linkId": "temperatur", "text": "Høyeste målte temperatur (°C)", "type": "decimal"},
                 {"linkId": "hoste", "text": "Har du hoste?", "type": "boolean"},
+                {"linkId": "hoste-uker", "text": "Hvor mange uker har du hostet?", "type": "integer",
+                 "enableWhen": [{"question": "hoste", "operator": "=", "answerBoolean": True}]},
                 {"linkId": "reise", "text": "Har du vært på reise utenfor Norden de siste 14 dagene?",
                  "type": "boolean"},
                 {"linkId": "blodfortynnende", "text": "Bruker du blodfortynnende medisiner?", "type": "boolean"},
@@ -637,6 +639,7 @@ class _Generator:
                         "reaction": [{"manifestation": [{"text": reaction}]}],
                     }
             self.allergies_of[i] = allergies
+            yield from self.check_cases(i, pref, gp, [m for m, _ in med_keys], conds)
             # Immunizations
             group = "child" if age < 18 else "old" if age >= 65 else "adult"
             for atc, disp, text, for_ in VACCINES:
@@ -665,6 +668,42 @@ class _Generator:
                 yield from self.text_report(i, TEXT_REPORTS[1 + int(rng.random() * 2)], 400)
             if age >= 25 and not self.pat_male[i] and rng.random() < 0.1:
                 yield from self.text_report(i, TEXT_REPORTS[3], 500)
+
+    # Extra active orders and intolerances that make renewal checks show their warnings in the demo:
+    # (condition or medicine key, which patients (i % n == r), ATC, ATC display, text, dosage).
+    EXTRA_ORDERS = (
+        ("eliquis", (2, 1), "M01AE01", "ibuprofen", "Ibux 400 mg tablett", "1 tablett inntil 3 ganger daglig ved behov"),
+        ("sertralin", (3, 0), "M01AE02", "naproksen", "Naproxen 250 mg tablett", "1 tablett 2 ganger daglig ved behov"),
+        ("K77", (2, 0), "C03DA01", "spironolakton", "Spirix 25 mg tablett", "1 tablett daglig"),
+        ("zopiklon", (2, 0), "N02AX02", "tramadol", "Nobligan 50 mg kapsel", "1 kapsel inntil 3 ganger daglig ved behov"),
+    )
+
+    def check_cases(self, i: int, pref: str, gp: str, meds: list[str], conds: list[str]) -> Iterator[dict]:
+        """Records that renewal checks warn about (interactions, an intolerance to a class). Uses no
+        random numbers, so the rest of the data is unchanged; ids come from the usual counters."""
+        for key, (n, r), atc, disp, text, dosage in self.EXTRA_ORDERS:
+            if (key in meds or key in conds) and i % n == r:
+                days = 30 + (i * 37) % 200
+                yield {
+                    "resourceType": "MedicationRequest", "id": self.next_id("mr", 6), "status": "active",
+                    "intent": "order", "medicationCodeableConcept": _cc(ATC, atc, disp, text),
+                    "subject": _ref(pref), "authoredOn": self.clock.days_ago(days), "requester": _ref(gp),
+                    "dosageInstruction": [{"text": dosage}],
+                    "dispenseRequest": {"validityPeriod": {"start": self.clock.date_ago(days),
+                                                           "end": self.clock.date_ago(days - 365)}},
+                }
+        if "sertralin" in meds and i % 2 == 1:
+            # Switched from citalopram because of side effects: an intolerance to the same class (SSRI).
+            yield {
+                "resourceType": "AllergyIntolerance", "id": self.next_id("allergy", 6),
+                "clinicalStatus": _cc("http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", "active"),
+                "verificationStatus": _cc("http://terminology.hl7.org/CodeSystem/allergyintolerance-verification",
+                                          "confirmed"),
+                "type": "intolerance", "category": ["medication"], "criticality": "low",
+                "code": _cc(ATC, "N06AB04", "citalopram", "Citalopram"), "patient": _ref(pref),
+                "recordedDate": self.clock.date_ago(400 + i % 300),
+                "reaction": [{"manifestation": [{"text": "Kvalme og uro"}]}],
+            }
 
     def text_report(self, i: int, spec: tuple, max_days: int) -> Iterator[dict]:
         name, conclusion, cat = spec
@@ -1162,8 +1201,26 @@ class _Generator:
         panel = extra.get("panel") or panels[int(rng.random() * len(panels))]
         cat = "clinician-or-14d" if rng.random() < 0.7 else "clinician-only"
         when = self.clock.base - dt.timedelta(minutes=k + 240)
+        n = self.seq.get("dr", 0) + 1  # the id number this report gets
+        if extra.get("category"):
+            cat = extra["category"]
+        elif n % 10 == 3:
+            cat = "auto"
         resources = list(self.report(pi, panel, when, cat, force=extra.get("force"), issued=self.clock.at(k)))
         obs = self.last_report_obs
+        if not extra and n % 10 == 7:
+            # A genetic test: never shared online. The lab report above stays in the history.
+            name, conclusion, cat2 = TEXT_REPORTS[2]
+            rep = {
+                "resourceType": "DiagnosticReport", "id": self.next_id("dr", 6),
+                "extension": [{"url": EXT_RELEASE_CATEGORY, "valueCode": cat2}], "status": "final",
+                "category": [_cc("http://terminology.hl7.org/CodeSystem/v2-0074", "GE", None)],
+                "code": {"text": name}, "subject": _ref(self.pat_ref[pi]),
+                "effectiveDateTime": self.clock.instant(self.clock.base - dt.timedelta(minutes=k + 7 * 1440)),
+                "issued": self.clock.at(k),
+                "performer": [_ref("Organization/org-midtby-sykehus")], "conclusion": conclusion,
+            }
+            return resources + [rep], f"DiagnosticReport/{rep['id']}", f"Prøvesvar: {name}", None
         flags = [o["interpretation"][0]["coding"][0]["code"] for o in obs]
         abnormal = [f"{o['code']['text']} {o['valueQuantity']['value']} {o['valueQuantity']['unit']} ({c})"
                     for o, c in zip(obs, flags) if c != "N"]
@@ -1183,8 +1240,14 @@ class _Generator:
         if fever:
             items.append({"linkId": "temperatur", "text": "Høyeste målte temperatur (°C)",
                           "answer": [{"valueDecimal": round(38.1 + rng.random() * 1.8, 1)}]})
+        qid = f"qr-{self.seq.get('qr', 0) + 1:06d}"
         items += [
             {"linkId": "hoste", "text": "Har du hoste?", "answer": [{"valueBoolean": cough}]},
+        ]
+        if cough:
+            items.append({"linkId": "hoste-uker", "text": "Hvor mange uker har du hostet?",
+                          "answer": [{"valueInteger": 1 + int(qid[3:]) % 6}]})
+        items += [
             {"linkId": "reise", "text": "Har du vært på reise utenfor Norden de siste 14 dagene?",
              "answer": [{"valueBoolean": rng.random() < 0.1}]},
             {"linkId": "blodfortynnende", "text": "Bruker du blodfortynnende medisiner?",
@@ -1195,7 +1258,7 @@ class _Generator:
                           "answer": [{"valueString": ("Jeg er redd for sprøyter.", "Jeg trenger tolk (arabisk).",
                                                       "Jeg bruker rullestol.", "Jeg har fått time hos tannlegen samme dag, kan vi ta det tidlig?")[int(rng.random() * 4)]}]})
         author, _ = self.sender_for(pi, extra)
-        qid = self.next_id("qr", 6)
+        self.next_id("qr", 6)  # == qid
         res = {
             "resourceType": "QuestionnaireResponse", "id": qid, "questionnaire": QUESTIONNAIRE_URL,
             "status": "completed", "subject": _ref(self.pat_ref[pi]), "authored": self.clock.at(k),
