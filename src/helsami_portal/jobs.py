@@ -25,7 +25,11 @@ DEFAULT_INTERVAL = 60.0
 
 
 def default_jobs() -> dict[str, Job]:
-    return {"safety-net": lambda store, now: safety_net.run_once(store, now)}
+    from .workflow import results
+
+    return {"safety-net": lambda store, now: safety_net.run_once(store, now),
+            # clinician-or-14d results nobody released within 14 days of issue (workflow.results)
+            "auto-release": lambda store, now: results.release_due(store, now)}
 
 
 @dataclass
