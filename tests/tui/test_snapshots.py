@@ -1,0 +1,117 @@
+"""Snapshots of the main screens at 100x30, made deterministic.
+
+What varies with time is frozen: the portal is seeded with a fixed `now` (the synthetic data is
+deterministic for a given seed and `now`), its background jobs are off, and the app gets the same
+fixed `now` and shows times in UTC. Update with `pytest tests/tui/test_snapshots.py --snapshot-update`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from helsami_portal.embedded import EmbeddedPortal
+from helsami_portal.seed import seed
+from helsami_portal.store.db import make_engine
+from helsami_portal.store.store import Store
+from helsami_tui.app import HelsamiApp
+from helsami_tui.client.api import PortalClient
+from helsami_tui.client.auth import TokenSession, demo_login
+from helsami_tui.config import Settings
+from helsami_tui.i18n import set_language
+from helsami_tui.screens.help import HelpScreen
+from helsami_tui.screens.inbox import InboxScreen
+from helsami_tui.screens.item import ItemScreen
+from helsami_tui.screens.lock import LockScreen
+from helsami_tui.screens.reply import ReplyScreen
+
+FROZEN = dt.datetime(2026, 1, 15, 9, 30, tzinfo=dt.timezone.utc)
+SIZE = (100, 30)
+
+
+@pytest.fixture(scope="module")
+def frozen_portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPortal]:
+    url = f"sqlite:///{tmp_path_factory.mktemp('snap') / 'portal.sqlite3'}"
+    store = Store(make_engine(url))
+    store.create_schema()
+    seed(store, patients=200, tasks=600, now=FROZEN)
+    with EmbeddedPortal(url, demo=True, seed=False, run_jobs=False) as p:
+        yield p
+
+
+def make_app(portal: EmbeddedPortal, user: str = "lege") -> HelsamiApp:
+    set_language("nb")
+    tokens = asyncio.run(demo_login(portal.base_url, user))
+    client = PortalClient(portal.base_url, TokenSession(portal.base_url, tokens), retries=0)
+    return HelsamiApp(client, Settings(portal=portal.base_url, idle_lock_minutes=0), demo_user=user,
+                      now=lambda: FROZEN, tz=dt.timezone.utc)
+
+
+async def until(pilot: Any, cond: Any, tries: int = 200) -> None:
+    for _ in range(tries):
+        if cond():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("the screen did not get ready")
+
+
+async def inbox_loaded(pilot: Any) -> None:
+    app = pilot.app
+    await until(pilot, lambda: isinstance(app.screen, InboxScreen) and app.screen.source is not None
+                and app.screen.source.started and app.screen.pools)
+    await pilot.pause(0.2)
+    app.clear_notifications()
+
+
+async def item_loaded(pilot: Any) -> None:
+    await inbox_loaded(pilot)
+    app = pilot.app
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(app.screen, ItemScreen) and app.screen.thread is not None
+                and app.screen.clinical is not None)
+    await pilot.pause(0.3)
+    app.clear_notifications()
+
+
+def test_inbox_snapshot(frozen_portal: EmbeddedPortal, snap_compare: Any) -> None:
+    assert snap_compare(make_app(frozen_portal), terminal_size=SIZE, run_before=inbox_loaded)
+
+
+def test_item_snapshot(frozen_portal: EmbeddedPortal, snap_compare: Any) -> None:
+    assert snap_compare(make_app(frozen_portal), terminal_size=SIZE, run_before=item_loaded)
+
+
+def test_reply_snapshot(frozen_portal: EmbeddedPortal, snap_compare: Any) -> None:
+    async def reply_open(pilot: Any) -> None:
+        await item_loaded(pilot)
+        app = pilot.app
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(app.screen, ReplyScreen))
+        await pilot.pause(0.5)  # the draft load (there is none) has answered
+        app.clear_notifications()
+
+    assert snap_compare(make_app(frozen_portal), terminal_size=SIZE, run_before=reply_open)
+
+
+def test_help_snapshot(frozen_portal: EmbeddedPortal, snap_compare: Any) -> None:
+    async def help_open(pilot: Any) -> None:
+        await inbox_loaded(pilot)
+        await pilot.press("f1")
+        await until(pilot, lambda: isinstance(pilot.app.screen, HelpScreen))
+        await pilot.pause(0.2)
+
+    assert snap_compare(make_app(frozen_portal), terminal_size=SIZE, run_before=help_open)
+
+
+def test_lock_snapshot(frozen_portal: EmbeddedPortal, snap_compare: Any) -> None:
+    async def locked(pilot: Any) -> None:
+        await inbox_loaded(pilot)
+        await pilot.press("f12")
+        await until(pilot, lambda: isinstance(pilot.app.screen, LockScreen))
+        await pilot.pause(0.2)
+
+    assert snap_compare(make_app(frozen_portal), terminal_size=SIZE, run_before=locked)
