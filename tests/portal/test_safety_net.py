@@ -508,3 +508,37 @@ def test_the_portal_runs_the_job_in_its_lifespan(tmp_path: Any) -> None:
     with p:
         p.app.state.portal.jobs.jobs["probe"] = lambda store, now: ran.set() or 0
         assert ran.wait(5)
+
+
+# -- the worker command ------------------------------------------------------------------------
+
+def test_worker_command_runs_and_stops_cleanly_on_sigterm(tmp_path: Any) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    url = f"sqlite:///{tmp_path / 'worker.sqlite3'}"
+    boot = Store(make_engine(url))
+    boot.create_schema()
+    load(boot, [dict(x) for x in INBOXES])
+    tid = arrive(boot, "t-cal", timeutil.utcnow() - dt.timedelta(hours=2))
+    boot.engine.dispose()
+    once = subprocess.run([sys.executable, "-m", "helsami_portal.cli", "worker", "--db", url, "--once"],
+                          capture_output=True, text=True, timeout=60)
+    assert once.returncode == 0, once.stderr
+    assert "'safety-net': 1" in once.stdout
+    proc = subprocess.Popen([sys.executable, "-m", "helsami_portal.cli", "worker", "--db", url,
+                             "--interval", "0.2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(2.0)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "worker: stopped" in err
+    check = Store(make_engine(url))
+    assert where(check, tid) == "t-c"
+    check.engine.dispose()
