@@ -214,10 +214,19 @@ def test_ask_the_patient_then_approve_in_the_same_thread(portal: Any, sign_in: A
     assert "blodtrykket" in th["messages"][0]["payload"][0]["contentString"]
     assert "note" not in th["messages"][0] and all(m["category"][0]["coding"][0]["code"] == "staff-reply"
                                                    for m in th["messages"])
+    # The patient answers in that thread: the answer lands in the same inbox as a message item.
+    answer = pas.post(f"/patient/threads/{th['thread']['id']}/messages",
+                      json={"text": "Det har vært rundt 135/85.", "messageId": str(uuid.uuid4())})
+    assert answer.status_code == 201, answer.text
+    items = lege.get("/fhir/Task", params={"focus": f"Communication/{th['thread']['id']}"}).json()["entry"]
+    assert len(items) == 1 and items[0]["resource"]["code"]["coding"][0]["code"] == "message"
+    assert {"reference": "HealthcareService/hs-fjordvik-legesenter"} in [
+        {"reference": e["valueReference"]["reference"]} for e in items[0]["resource"].get("extension", [])
+        if "valueReference" in e]
     r = op(lege, waiting, "approve")
     assert r.status_code == 200
     [th] = patient_threads(pas)  # still one conversation
-    assert len(th["messages"]) == 2
+    assert len(th["messages"]) == 3
 
 
 def test_if_match_and_access_rules(portal: Any, sign_in: Any) -> None:
