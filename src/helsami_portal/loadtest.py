@@ -123,7 +123,25 @@ class Result:
         }
 
 
-async def _sign_in(http: httpx.AsyncClient, username: str) -> str:
+@dataclass
+class Session:
+    """One staff member's tokens; renewed with the refresh token when the access token expires."""
+
+    access: str
+    refresh: str
+
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access}"}
+
+    async def renew(self, http: httpx.AsyncClient) -> None:
+        r = await http.post("/oauth/token", data={"grant_type": "refresh_token", "refresh_token": self.refresh,
+                                                  "client_id": "loadtest"})
+        r.raise_for_status()
+        data = r.json()
+        self.access, self.refresh = data["access_token"], data["refresh_token"]
+
+
+async def _sign_in(http: httpx.AsyncClient, username: str) -> Session:
     dev = (await http.post("/oauth/device_authorization", data={"client_id": "loadtest"})).json()
     page = await http.post("/device", data={"user_code": dev["user_code"], "username": username,
                                             "password": PASSWORD, "decision": "approve"})
@@ -132,37 +150,45 @@ async def _sign_in(http: httpx.AsyncClient, username: str) -> str:
     tok = await http.post("/oauth/token", data={"grant_type": "urn:ietf:params:oauth:grant-type:device_code",
                                                 "device_code": dev["device_code"], "client_id": "loadtest"})
     tok.raise_for_status()
-    return str(tok.json()["access_token"])
+    data = tok.json()
+    return Session(str(data["access_token"]), str(data["refresh_token"]))
 
 
-async def _send(http: httpx.AsyncClient, res: Result, op: str, method: str, url: str, **kw: Any) -> httpx.Response | None:
-    """One request, timed; None when the connection failed (the caller then checks the state)."""
-    t0 = time.perf_counter()
-    try:
-        r = await http.request(method, url, **kw)
-    except httpx.TransportError:
-        res.outcomes[f"{op} connection lost"] += 1
-        return None
-    res.note(op, time.perf_counter() - t0)
+async def _send(http: httpx.AsyncClient, session: Session, res: Result, op: str, method: str, url: str,
+                headers: dict[str, str] | None = None, **kw: Any) -> httpx.Response | None:
+    """One request, timed; None when the connection failed (the caller then checks the state).
+    An expired access token is renewed once and the request sent again."""
+    for attempt in range(2):
+        t0 = time.perf_counter()
+        try:
+            r = await http.request(method, url, headers={**(headers or {}), **session.headers()}, **kw)
+        except httpx.TransportError:
+            res.outcomes[f"{op} connection lost"] += 1
+            return None
+        if r.status_code == 401 and attempt == 0:
+            res.outcomes["token renewed"] += 1
+            await session.renew(http)
+            continue
+        res.note(op, time.perf_counter() - t0)
+        return r
     return r
 
 
-async def _current(http: httpx.AsyncClient, h: dict[str, str], task_id: str) -> dict[str, Any] | None:
+async def _current(http: httpx.AsyncClient, session: Session, task_id: str) -> dict[str, Any] | None:
     for attempt in range(5):
         try:
-            r = await http.get(f"/fhir/Task/{task_id}", headers=h)
+            r = await http.get(f"/fhir/Task/{task_id}", headers=session.headers())
             return r.json() if r.status_code == 200 else None
         except httpx.TransportError:
             await asyncio.sleep(0.1 * (attempt + 1))
     return None
 
 
-async def _worker(http: httpx.AsyncClient, token: str, me: str, res: Result, deadline: float,
+async def _worker(http: httpx.AsyncClient, session: Session, me: str, res: Result, deadline: float,
                   rng: random.Random) -> None:
-    h = {"Authorization": f"Bearer {token}"}
     empty_rounds = 0
     while time.monotonic() < deadline:
-        r = await _send(http, res, "page", "GET", "/fhir/Task", headers=h, params={
+        r = await _send(http, session, res, "page", "GET", "/fhir/Task", params={
             "owner": f"HealthcareService/{POOL_ID}", "status": "requested", "_count": "20"})
         entries = (r.json().get("entry") or []) if r is not None and r.status_code == 200 else []
         if not entries:
@@ -173,10 +199,10 @@ async def _worker(http: httpx.AsyncClient, token: str, me: str, res: Result, dea
             continue
         empty_rounds = 0
         item = rng.choice(entries)["resource"]
-        r = await _send(http, res, "claim", "POST", f"/fhir/Task/{item['id']}/$claim",
-                        headers={**h, "If-Match": f'W/"{item["meta"]["versionId"]}"'})
+        r = await _send(http, session, res, "claim", "POST", f"/fhir/Task/{item['id']}/$claim",
+                        headers={"If-Match": f'W/"{item["meta"]["versionId"]}"'})
         if r is None:  # the answer was lost: did the claim happen?
-            claimed = await _current(http, h, item["id"])
+            claimed = await _current(http, session, item["id"])
             if not claimed or claimed.get("status") != "in-progress" or claimed["owner"]["reference"] != me:
                 continue
         elif r.status_code != 200:
@@ -191,8 +217,8 @@ async def _worker(http: httpx.AsyncClient, token: str, me: str, res: Result, dea
             {"name": "messageId", "valueString": mid}]}
         r = None
         for attempt in range(6):  # a lost answer is retried with the same messageId: sent once
-            r = await _send(http, res, "reply", "POST", f"/fhir/Task/{item['id']}/$reply", json=body,
-                            headers={**h, "If-Match": f'W/"{claimed["meta"]["versionId"]}"'})
+            r = await _send(http, session, res, "reply", "POST", f"/fhir/Task/{item['id']}/$reply", json=body,
+                            headers={"If-Match": f'W/"{claimed["meta"]["versionId"]}"'})
             if r is not None:
                 break
             await asyncio.sleep(0.1 * (attempt + 1))
@@ -202,11 +228,11 @@ async def _worker(http: httpx.AsyncClient, token: str, me: str, res: Result, dea
         res.replies[item["id"]] = mid
         after = r.json()["parameter"][0]["resource"]
         for attempt in range(6):
-            r = await _send(http, res, "complete", "POST", f"/fhir/Task/{item['id']}/$complete",
-                            headers={**h, "If-Match": f'W/"{after["meta"]["versionId"]}"'})
+            r = await _send(http, session, res, "complete", "POST", f"/fhir/Task/{item['id']}/$complete",
+                            headers={"If-Match": f'W/"{after["meta"]["versionId"]}"'})
             if r is not None:
                 break
-            now = await _current(http, h, item["id"])
+            now = await _current(http, session, item["id"])
             if now is not None and now.get("status") == "completed":
                 r = httpx.Response(200)
                 break
