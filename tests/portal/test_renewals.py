@@ -267,3 +267,25 @@ def test_controlled_substances_are_never_routine(portal: Any, sign_in: Any, atc:
     rv = _review(sign_in("lege"), t)
     assert rv["protocol"]["verdict"] == "exception" and rv["warnings"][0]["kind"] == "controlled"
     _ = ago
+
+
+def test_two_physicians_approving_at_once_make_one_order(portal: Any, sign_in: Any) -> None:
+    import threading
+
+    lege = sign_in("lege")
+    t, pas, med_ids = _request(portal, sign_in, [("C08CA01", "Amlodipin 10 mg tablett", 40)])
+    answers: list[int] = []
+
+    def approve() -> None:
+        answers.append(op(lege, t, "approve").status_code)
+
+    threads = [threading.Thread(target=approve) for _ in range(3)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert sorted(answers)[0] == 200 and answers.count(200) == 1
+    assert all(a in (200, 409, 412) for a in answers)
+    active = [e["resource"] for e in pas.get("/patient/medications").json()["entry"]]
+    assert len(active) == 1 and active[0]["id"] != med_ids[0]
+    assert len(patient_threads(pas)) == 1

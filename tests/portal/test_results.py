@@ -186,3 +186,17 @@ def test_14_day_release_with_a_controlled_clock_is_idempotent_and_safe_in_parall
     with store.read() as tx:
         assert all(tx.get("DiagnosticReport", rid)["meta"]["versionId"] == "2" for rid in batch)
     assert all(marker(rid) for rid in batch)
+
+
+def test_the_job_runner_includes_the_automatic_release(portal: Any) -> None:
+    from helsami_portal.jobs import JobRunner, default_jobs
+
+    pid, _user, _ = make_patient(portal)
+    due, _ = make_report(portal, pid, "clinician-or-14d", [4.0], days_ago=16, task=False)
+    runner = JobRunner(portal.store, jobs={"auto-release": default_jobs()["auto-release"]})
+    assert runner.run_once()["auto-release"] >= 0  # the portal's own runner may have been first
+    with portal.store.read() as tx:
+        report = tx.get("DiagnosticReport", due)
+    assert any(e["url"] == c.EXT_RELEASED_AT for e in report["extension"])
+    assert any(e["url"] == results.EXT_RELEASED_BY and e["valueReference"]["display"].startswith("Automatisk")
+               for e in report["extension"])
