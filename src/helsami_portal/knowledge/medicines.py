@@ -1,7 +1,9 @@
 """A small table of medicines for renewal checks: substances, classes, interactions, controlled
 substances and usual renewal intervals.
 
-What this table is based on (checked by hand, simplified; re-check before relying on it):
+What this table is based on (compiled by hand and simplified; only some entries were looked up
+again when it was written, e.g. zopiklon and tramadol Rp.B; re-check against the current sources
+before relying on any entry):
 - ATC codes and groups: WHO Collaborating Centre for Drug Statistics Methodology, ATC/DDD Index
   (https://atcddd.fhi.no/atc_ddd_index/).
 - Interactions: the interaction chapters of Norsk legemiddelhåndbok (https://www.legemiddelhandboka.no)
