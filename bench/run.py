@@ -1,0 +1,145 @@
+"""Every benchmark, one command: prints each figure with its conditions and writes
+bench/results/latest.json.
+
+    python bench/run.py            # portal at 100,000 and 1,000,000 tasks (SQLite, and PostgreSQL when
+                                   # it answers on 127.0.0.1:5432), terminal app with pools of 10,000 and 100,000
+    python bench/run.py --quick    # 100,000 only, fewer requests and key presses, SQLite only
+
+What each number means: bench/README.md. Data is seeded once and kept under bench/data/
+(and in PostgreSQL databases helsami_bench_<n>); the first run of a size takes longer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import portal as portal_bench  # noqa: E402  (bench/portal.py)
+import tui as tui_bench  # noqa: E402  (bench/tui.py)
+
+
+def postgres_up() -> bool:
+    try:
+        import psycopg
+        with psycopg.connect(portal_bench.PG_ADMIN, connect_timeout=3):
+            return True
+    except Exception:
+        return False
+
+
+def run_portal(sizes: list[int], kinds: list[str], requests: int) -> list[dict[str, Any]]:
+    out = []
+    for kind in kinds:
+        for n in sizes:
+            print(f"  portal: {kind}, {n:,} tasks …", file=sys.stderr, flush=True)
+            try:
+                url = portal_bench.db_url(kind, n)
+                took = portal_bench.ensure_seeded(url, n)
+                m = portal_bench.measure(url, requests)
+                out.append({"db": kind, "tasks": n, "requests": requests, "seed_seconds": took, **m})
+            except Exception as e:  # noqa: BLE001 - one failing figure must not hide the others
+                traceback.print_exc()
+                out.append({"db": kind, "tasks": n, "error": f"{type(e).__name__}: {e}"})
+    return out
+
+
+def run_tui(pools: list[int], moves: int, pages: int, scroll: int) -> list[dict[str, Any]]:
+    out = []
+    for n in pools:
+        print(f"  terminal app: pool of {n:,} …", file=sys.stderr, flush=True)
+        try:
+            out.append(tui_bench.run(n, moves=moves, pages=pages, scroll=scroll))
+        except Exception as e:  # noqa: BLE001
+            traceback.print_exc()
+            out.append({"pool": n, "error": f"{type(e).__name__}: {e}"})
+    return out
+
+
+def ms(d: dict[str, float], a: str = "median", b: str = "p99", digits: int = 1) -> str:
+    return f"{d[a]:.{digits}f} / {d[b]:.{digits}f}"
+
+
+def print_report(report: dict[str, Any]) -> None:
+    c = report["conditions"]
+    print()
+    print(f"HelsaMi Innboks benchmarks, {report['finished']}  ({'quick' if report['quick'] else 'full'} run, "
+          f"{report['seconds']:.0f} s)")
+    print(f"machine: {c['machine']} {c['arch']} ({c['cpu']}), {c['cores']} cores, load average at start "
+          f"{c['load_avg']:.1f}; Python {c['python']}, Textual {c['textual']}")
+    print()
+    print("Portal: one 50-item inbox page (with _include of threads and patients) over HTTP, beside the SQL behind it")
+    print(f"  {'db':8} {'tasks':>10} {'pool':>7} {'req':>4}  {'first page':>15}  {'next page':>15}  {'raw SQL':>13}  "
+          f"{'SQL+includes':>13}  {'+access log':>13}   (ms, median / p99)")
+    for r in report["portal"]:
+        if "error" in r:
+            print(f"  {r['db']:8} {r['tasks']:>10,}  failed: {r['error']}")
+            continue
+        print(f"  {r['db']:8} {r['tasks']:>10,} {r['pool_waiting']:>7,} {r['requests']:>4}  "
+              f"{ms(r['first_page_ms']):>15}  {ms(r['next_page_ms']):>15}  {ms(r['raw_sql_ms'], digits=2):>13}  "
+              f"{ms(r['raw_sql_with_includes_ms'], digits=2):>13}  "
+              f"{ms(r['sql_with_access_log_ms'], digits=2) if 'sql_with_access_log_ms' in r else '-':>13}")
+    for note in report.get("notes", []):
+        print(f"  note: {note}")
+    print()
+    print("Terminal app: headless run_test 120x40, signed in as the demo physician, in a pool of N open items")
+    print(f"  {'pool':>8}  {'start→first row':>15}  {'→painted':>9}  {'down: key→frame':>16}  {'list render':>12}  "
+          f"{'cpu/move':>9}  {'pgdn: key→frame':>16}  {'RSS first/after scroll/peak':>28}  {'scrolled':>8}  {'held':>6}")
+    print(f"  {'':>8}  {'s':>15}  {'s':>9}  {'ms mean / p99':>16}  {'ms mean/p99':>12}  {'ms mean':>9}  "
+          f"{'ms mean / p99':>16}  {'MiB':>28}  {'rows':>8}  {'items':>6}")
+    for r in report["tui"]:
+        if "error" in r:
+            print(f"  {r['pool']:>8,}  failed: {r['error']}")
+            continue
+        d, p = r["cursor_down"], r["page_down"]
+        print(f"  {r['pool_total']:>8,}  {r['start_to_first_row_s']:>15.3f}  {r['start_to_first_row_painted_s']:>9.3f}  "
+              f"{ms(d, 'mean_ms', 'p99_ms'):>16}  {ms(r['cursor_down_list_render'], 'mean_ms', 'p99_ms'):>12}  "
+              f"{r['cursor_down_cpu']['mean_ms']:>9.1f}  {ms(p, 'mean_ms', 'p99_ms'):>16}  "
+              f"{r['rss_first_row_mib']:>10.0f} / {r['rss_after_scroll_mib']:>5.0f} / {r['rss_peak_mib']:>5.0f}  "
+              f"{r['scrolled_to_row']:>8,}  {r['items_held']:>6,}")
+    print()
+    print("Load (50 simulated staff on one pool of 10,000 items): not measured by this command yet (see bench/README.md).")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="100,000 only, fewer requests and key presses, SQLite only")
+    ap.add_argument("--postgres", action="store_true", help="with --quick: also PostgreSQL")
+    ap.add_argument("--json", type=Path, default=HERE / "results" / "latest.json")
+    args = ap.parse_args(argv)
+    started = time.monotonic()
+    cond = tui_bench.conditions()
+    notes: list[str] = []
+    if args.quick:
+        sizes, requests, pools, moves, pages, scroll = [100_000], 50, [100_000], 100, 20, 2000
+        kinds = ["sqlite"] + (["postgres"] if args.postgres else [])
+    else:
+        sizes, requests, pools, moves, pages, scroll = [100_000, 1_000_000], 200, [10_000, 100_000], 200, 40, 5000
+        kinds = ["sqlite", "postgres"]
+    if "postgres" in kinds and not postgres_up():
+        kinds.remove("postgres")
+        notes.append(f"PostgreSQL did not answer at {portal_bench.PG_ADMIN}: its figures are missing")
+    report: dict[str, Any] = {"conditions": cond, "quick": args.quick, "notes": notes}
+    report["portal"] = run_portal(sizes, kinds, requests)
+    report["tui"] = run_tui(pools, moves, pages, scroll)
+    report["load"] = None  # not measured by this command yet
+    report["seconds"] = time.monotonic() - started
+    report["finished"] = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(report, indent=2))
+    print_report(report)
+    print(f"\nwritten: {args.json}")
+    failed = [r for r in report["portal"] + report["tui"] if "error" in r]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
