@@ -124,20 +124,21 @@ def inbox_rules(tx: Tx) -> dict[str, InboxRule]:
 def _candidates(pool: str, cutoff: str) -> sa.Select[Any]:
     # Backed by ix_task_safety_net (owner, status, business_status, last_updated); the pool is
     # checked again on each locked item (an item owned by its inbox belongs to it).
-    return sa.select(task.c.id).where(
+    return sa.select(task.c.id, task.c.last_updated).where(
         task.c.owner == f"HealthcareService/{pool}", task.c.status == c.STATUS_WAITING,
         task.c.business_status.in_(UNOPENED), task.c.last_updated <= cutoff,
     )
 
 
-def is_due(t: Resource, rule: InboxRule, cutoff: str) -> bool:
-    """The condition, checked again on the locked, current version of the item."""
+def is_due(t: Resource, rule: InboxRule, cutoff: str, last_updated: str) -> bool:
+    """The condition, checked again on the locked, current version of the item (`last_updated`
+    is the locked row's column, which the store writes with every version)."""
     business = ((t.get("businessStatus") or {}).get("coding") or [{}])[0].get("code")
     pool = ref_id(_ext(t, c.EXT_TASK_POOL).get("valueReference"), "HealthcareService") \
         or ref_id(t.get("owner"), "HealthcareService")
     return (t.get("status") == c.STATUS_WAITING and business in UNOPENED
             and ref_of(t.get("owner")) == f"HealthcareService/{rule.id}" and pool == rule.id
-            and timeutil.norm(str((t.get("meta") or {}).get("lastUpdated") or "")) <= cutoff)
+            and last_updated <= cutoff)
 
 
 def _describe(rule: InboxRule) -> str:
@@ -204,20 +205,20 @@ def _move_batch(store: Store, rule: InboxRule, cutoff: str, now: dt.datetime, ba
         q = _candidates(rule.id, cutoff).limit(batch)
         if not store.sqlite:
             q = q.with_for_update(skip_locked=True)
-        ids = [r.id for r in tx.conn.execute(q)]
-        if not ids:
+        rows = tx.conn.execute(q).all()
+        if not rows:
             return 0, False
         backup = tx.get("HealthcareService", rule.backup)
         if backup is None:
             return 0, False
         n = 0
-        for tid in ids:
+        for tid, last_updated in rows:
             t = tx.get("Task", tid)
-            if t is None or not is_due(t, rule, cutoff):
+            if t is None or not is_due(t, rule, cutoff, last_updated):
                 continue
             escalate(tx, t, rule, backup)
             n += 1
     log.info("safety net: %d item(s) moved from %s to %s", n, rule.id, rule.backup)
     # A full batch may mean more are due; a batch of nothing but skipped rows means another worker
     # holds them, and it will move them.
-    return n, len(ids) == batch and n > 0
+    return n, len(rows) == batch and n > 0
