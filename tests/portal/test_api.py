@@ -46,7 +46,9 @@ def test_capability_statement_lists_exactly_what_is_supported(portal: Any) -> No
         "claim", "unclaim", "forward", "reply", "complete",  # inbox
         "approve", "deny", "pend", "ask-info", "release", "mark-reviewed",  # decisions
         "confirm-appointment", "propose-appointment", "decline-appointment",
-        "renewal-review", "result-review", "questionnaire-review"}  # reads (GET)
+        "renewal-review", "result-review", "questionnaire-review",  # reads (GET)
+        "phone-message"}  # type level: POST /fhir/Task/$phone-message
+    assert {o["name"] for o in listed["Practitioner"]["operation"]} == {"absence"}
     assert {p["name"] for p in task["searchParam"]} >= {"owner", "status", "code", "priority", "patient", "focus",
                                                         "_lastUpdated"}
     assert set(task["searchInclude"]) == {"Task:focus", "Task:patient", "Task:owner"}

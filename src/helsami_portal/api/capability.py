@@ -25,6 +25,16 @@ PATIENT_OPERATIONS = {
                        "Parameters: reason (valueString, at least 10 characters). Grants access for 4 hours; "
                        "logged with purposeOfUse BTG and found by AuditEvent?break-glass=true.",
 }
+# Type-level Task operations (POST /fhir/Task/$op)
+TASK_TYPE_OPERATIONS = {
+    "phone-message": "Register a phone message for a patient (physician, nurse, switchboard): thread, message "
+                     "(medium PHONE) and an inbox item in one transaction. Parameters: patient, inbox and/or "
+                     "practitioner (valueReference), subject, text, messageId (valueString).",
+}
+PRACTITIONER_OPERATIONS = {
+    "absence": "The staff member themself: away (valueBoolean), delegate (valueReference Practitioner, optional). "
+               "While away, their open items go to the delegate (or back to the inbox).",
+}
 SYSTEM_OPERATIONS = {
     "events": "Server-sent events of inbox changes (ids and states only).",
     "pools": "The caller's inboxes with counts (staff working in inboxes).",
@@ -62,6 +72,14 @@ def capability_statement(base_url: str, now: str) -> dict[str, Any]:
             entry["operation"] = [
                 {"name": op, "definition": f"{base_url}/OperationDefinition/Task-{op}", "documentation": doc}
                 for op, doc in OPERATIONS.items()
+            ] + [
+                {"name": op, "definition": f"{base_url}/OperationDefinition/Task-{op}", "documentation": doc}
+                for op, doc in TASK_TYPE_OPERATIONS.items()
+            ]
+        if name == "Practitioner":
+            entry["operation"] = [
+                {"name": op, "definition": f"{base_url}/OperationDefinition/Practitioner-{op}",
+                 "documentation": doc} for op, doc in PRACTITIONER_OPERATIONS.items()
             ]
         if name == "Patient":
             entry["operation"] = [

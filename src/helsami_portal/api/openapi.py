@@ -37,7 +37,7 @@ PARAMETERS_BODY = {"required": False, "content": _json({"$ref": "#/components/sc
 
 
 def openapi(base_url: str) -> dict[str, Any]:
-    from .capability import OPERATIONS, PATIENT_OPERATIONS
+    from .capability import OPERATIONS, PATIENT_OPERATIONS, PRACTITIONER_OPERATIONS, TASK_TYPE_OPERATIONS
 
     paths: dict[str, Any] = {}
     for name, rdef in sorted(DEFS.items()):
@@ -82,6 +82,16 @@ def openapi(base_url: str) -> dict[str, Any]:
         paths[f"/fhir/Patient/{{id}}/${op}"] = {"post": {
             "operationId": f"patient_{op}".replace("-", "_"), "description": doc, "parameters": [RID],
             "requestBody": PARAMETERS_BODY, "responses": _responses()}}
+    for op, doc in TASK_TYPE_OPERATIONS.items():
+        paths[f"/fhir/Task/${op}"] = {"post": {
+            "operationId": f"task_type_{op}".replace("-", "_"), "description": doc,
+            "requestBody": {"required": True, "content": _json({"$ref": "#/components/schemas/Parameters"})},
+            "responses": _responses(201)}}
+    for op, doc in PRACTITIONER_OPERATIONS.items():
+        paths[f"/fhir/Practitioner/{{id}}/${op}"] = {"post": {
+            "operationId": f"practitioner_{op}".replace("-", "_"), "description": doc, "parameters": [RID],
+            "requestBody": {"required": True, "content": _json({"$ref": "#/components/schemas/Parameters"})},
+            "responses": _responses()}}
     for op in ("whoami", "pools", "queues"):
         paths[f"/fhir/${op}"] = {"get": {"operationId": op, "responses": _responses(schema={"type": "object"})}}
     paths["/fhir/metadata"] = {"get": {"operationId": "capabilities", "security": [],
