@@ -147,8 +147,9 @@ def run_portal(settings: Settings) -> int:
 
     client = PortalClient(settings.portal, session)
     note = t("app.keyring_unavailable") if store.memory_only else None
-    HelsamiApp(client, settings, relogin=relogin, keyring_note=note).run()
-    return 0
+    app = HelsamiApp(client, settings, relogin=relogin, keyring_note=note)
+    app.run()
+    return app.return_code or 0
 
 
 def run_demo(settings: Settings, username: str, *, fresh: bool, db: str | None) -> int:
@@ -169,6 +170,7 @@ def run_demo(settings: Settings, username: str, *, fresh: bool, db: str | None) 
     print(t("cli.demo_starting"), file=sys.stderr, flush=True)
     portal = EmbeddedPortal(url, demo=True, seed=True)
     portal.start()
+    app: HelsamiApp | None = None
     try:
         tokens = asyncio.run(demo_login(portal.base_url, username))
         session = TokenSession(portal.base_url, tokens)
@@ -179,10 +181,11 @@ def run_demo(settings: Settings, username: str, *, fresh: bool, db: str | None) 
 
         settings.portal = portal.base_url
         client = PortalClient(portal.base_url, session)
-        HelsamiApp(client, settings, demo_user=username, relogin=relogin).run()
+        app = HelsamiApp(client, settings, demo_user=username, relogin=relogin)
+        app.run()
     finally:
         portal.stop()
-    return 0
+    return (app.return_code or 0) if app is not None else 1
 
 
 if __name__ == "__main__":

@@ -59,12 +59,24 @@ async def until(pilot: Any, cond: Any, tries: int = 200) -> None:
     raise AssertionError("the screen did not get ready")
 
 
+async def settled(pilot: Any, tries: int = 50) -> None:
+    """Wait until the screen stops changing (late answers from the portal have been drawn)."""
+    last = None
+    for _ in range(tries):
+        await pilot.pause(0.15)
+        now = pilot.app.export_screenshot()
+        if now == last:
+            return
+        last = now
+    raise AssertionError("the screen kept changing")
+
+
 async def inbox_loaded(pilot: Any) -> None:
     app = pilot.app
     await until(pilot, lambda: isinstance(app.screen, InboxScreen) and app.screen.source is not None
                 and app.screen.source.started and app.screen.pools)
-    await pilot.pause(0.2)
     app.clear_notifications()
+    await settled(pilot)
 
 
 async def item_loaded(pilot: Any) -> None:
@@ -73,8 +85,8 @@ async def item_loaded(pilot: Any) -> None:
     await pilot.press("enter")
     await until(pilot, lambda: isinstance(app.screen, ItemScreen) and app.screen.thread is not None
                 and app.screen.clinical is not None)
-    await pilot.pause(0.3)
     app.clear_notifications()
+    await settled(pilot)
 
 
 def test_inbox_snapshot(frozen_portal: EmbeddedPortal, snap_compare: Any) -> None:
@@ -91,8 +103,11 @@ def test_reply_snapshot(frozen_portal: EmbeddedPortal, snap_compare: Any) -> Non
         app = pilot.app
         await pilot.press("r")
         await until(pilot, lambda: isinstance(app.screen, ReplyScreen))
+        from textual.widgets import TextArea
+        app.screen.query_one(TextArea).cursor_blink = False  # a blinking cursor is not a difference
         await pilot.pause(0.5)  # the draft load (there is none) has answered
         app.clear_notifications()
+        await settled(pilot)
 
     assert snap_compare(make_app(frozen_portal), terminal_size=SIZE, run_before=reply_open)
 
@@ -102,7 +117,7 @@ def test_help_snapshot(frozen_portal: EmbeddedPortal, snap_compare: Any) -> None
         await inbox_loaded(pilot)
         await pilot.press("f1")
         await until(pilot, lambda: isinstance(pilot.app.screen, HelpScreen))
-        await pilot.pause(0.2)
+        await settled(pilot)
 
     assert snap_compare(make_app(frozen_portal), terminal_size=SIZE, run_before=help_open)
 
@@ -112,6 +127,6 @@ def test_lock_snapshot(frozen_portal: EmbeddedPortal, snap_compare: Any) -> None
         await inbox_loaded(pilot)
         await pilot.press("f12")
         await until(pilot, lambda: isinstance(pilot.app.screen, LockScreen))
-        await pilot.pause(0.2)
+        await settled(pilot)
 
     assert snap_compare(make_app(frozen_portal), terminal_size=SIZE, run_before=locked)

@@ -219,7 +219,8 @@ class ItemScreen(Screen[None]):
                 widgets.append(Static(Text.assemble(Text(t("msg.draft") + "\n", style="bold"), safe_text(d.text)),
                                       classes="draft"))
         box.mount_all(widgets)
-        box.scroll_end(animate=False)
+        # Scroll once the new messages are laid out, so a long thread opens at its newest message.
+        box.call_after_refresh(box.scroll_end, animate=False)
 
     def render_context(self) -> None:
         me = self.happ.me
@@ -281,7 +282,13 @@ class ItemScreen(Screen[None]):
         self.load()
 
     # -- events -------------------------------------------------------------------------------
+    def _gone(self) -> bool:
+        """True once this screen is being closed: nothing may be drawn into it any more."""
+        return not self.is_attached or self not in self.app.screen_stack
+
     def on_item_changed(self, message: ItemChanged) -> None:
+        if self._gone():
+            return
         if message.item.id != self.item.id:
             return
         self.item = message.item
