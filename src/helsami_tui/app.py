@@ -119,6 +119,11 @@ class HelsamiApp(App[None]):
         self._outbox_task = asyncio.create_task(self.outbox.run())
         if self.keyring_note:
             self.notify(self.keyring_note, severity="warning", timeout=10)
+        from .keys import apply_keymap
+
+        unknown = apply_keymap(self, self.settings.keys)
+        if unknown:
+            self.notify(t("keys.unknown", names=", ".join(unknown)), severity="warning", timeout=10, markup=False)
         try:
             self.me = await self.client.whoami()
         except Exception as e:  # noqa: BLE001 - shown to the user in plain words

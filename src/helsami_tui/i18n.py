@@ -468,6 +468,10 @@ _EN.update({
     "cli.demo_starting": "Starting the demo portal with synthetic data …",
 })
 
+
+_NB.update({"keys.unknown": "Ukjente handlinger i innstillingene (keys): {names}. Se F1 for navnene."})
+_EN.update({"keys.unknown": "Unknown actions in the settings (keys): {names}. See F1 for the names."})
+
 CATALOGS: Final[dict[str, dict[str, str]]] = {"nb": _NB, "en": _EN}
 """The catalogs; add a key to every language at once."""
 

@@ -33,6 +33,10 @@ def key_lines(*nodes: Any) -> list[tuple[str, str]]:
         bindings_map = getattr(node, "_bindings", None)
         if bindings_map is None:
             continue
+        keymap = getattr(getattr(node, "app", None), "_keymap", None)
+        if keymap:  # show the keys in effect, with the user's overrides from the settings
+            bindings_map = bindings_map.copy()
+            bindings_map.apply_keymap(keymap)
         for key, bindings in bindings_map.key_to_bindings.items():
             for b in bindings:
                 if not isinstance(b, Binding) or not b.description:
