@@ -66,11 +66,16 @@ def measure(*, staff: int = 50, items: int = 10_000, workers: int = 2, db: str =
             except httpx.HTTPError:
                 time.sleep(0.2)
         stats: dict[str, int] = {}
-        stop_after = 3600.0
+        stop = threading.Event()
         writer = threading.Thread(target=simulate.run, args=(base,), kwargs=dict(
-            rate=patient_rate, duration=stop_after, patients=3, password="demo", stats=stats), daemon=True)
+            rate=patient_rate, duration=0, patients=3, password="demo", stats=stats, stop=stop, quiet=True),
+            daemon=True)
         writer.start()
-        result = loadtest.run(base, staff=staff, max_seconds=stop_after)
+        try:
+            result = loadtest.run(base, staff=staff, max_seconds=3600.0)
+        finally:
+            stop.set()
+            writer.join(30)
         counts = loadtest.verify(store, result)
         return {"db": db, "portal_processes": workers, "staff": staff, "items": items,
                 **result.summary(), "patient_traffic": dict(stats), "verify": counts}

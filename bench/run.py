@@ -25,6 +25,7 @@ sys.path.insert(0, str(HERE))
 
 import portal as portal_bench  # noqa: E402  (bench/portal.py)
 import tui as tui_bench  # noqa: E402  (bench/tui.py)
+import load as load_bench  # noqa: E402  (bench/load.py)
 
 
 def postgres_up() -> bool:
@@ -106,7 +107,13 @@ def print_report(report: dict[str, Any]) -> None:
               f"{r['rss_first_row_mib']:>10.0f} / {r['rss_after_scroll_mib']:>5.0f} / {r['rss_peak_mib']:>5.0f}  "
               f"{r['scrolled_to_row']:>8,}  {r['items_held']:>6,}")
     print()
-    print("Load (50 simulated staff on one pool of 10,000 items): not measured by this command yet (see bench/README.md).")
+    load = report.get("load")
+    if not load:
+        print("Load: not run (" + ("PostgreSQL is down" if load is None else "skipped") + ").")
+    elif "error" in load:
+        print(f"Load: failed: {load['error']}")
+    else:
+        load_bench.print_result(load)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -130,14 +137,22 @@ def main(argv: list[str] | None = None) -> int:
     report: dict[str, Any] = {"conditions": cond, "quick": args.quick, "notes": notes}
     report["portal"] = run_portal(sizes, kinds, requests)
     report["tui"] = run_tui(pools, moves, pages, scroll)
-    report["load"] = None  # not measured by this command yet
+    if "postgres" in kinds or not args.quick:
+        staff, items = (10, 1_000) if args.quick else (50, 10_000)
+        try:
+            report["load"] = load_bench.measure(staff=staff, items=items, workers=2,
+                                                db="postgres" if "postgres" in kinds else "sqlite")
+        except Exception as e:  # noqa: BLE001 - reported with the other figures
+            report["load"] = {"error": f"{type(e).__name__}: {e}"}
+    else:
+        report["load"] = {}
     report["seconds"] = time.monotonic() - started
     report["finished"] = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2))
     print_report(report)
     print(f"\nwritten: {args.json}")
-    failed = [r for r in report["portal"] + report["tui"] if "error" in r]
+    failed = [r for r in report["portal"] + report["tui"] + [report["load"] or {}] if "error" in r]
     return 1 if failed else 0
 
 

@@ -69,7 +69,9 @@ def find_usernames(client: httpx.Client, n: int) -> list[str]:
 
 def run(portal: str, *, rate: float, duration: float, patients: int, password: str,
         usernames: list[str] | None = None, rng: random.Random | None = None,
-        stats: dict[str, int] | None = None) -> int:
+        stats: dict[str, int] | None = None, stop: Any = None, quiet: bool = False) -> int:
+    """Send traffic at `rate` actions per second for `duration` seconds (0 = until interrupted,
+    or until `stop`, a threading.Event, is set)."""
     rng = rng or random.Random()
     stats = stats if stats is not None else {}
     stats.update({"threads": 0, "messages": 0, "renewals": 0, "errors": 0})
@@ -90,7 +92,7 @@ def run(portal: str, *, rate: float, duration: float, patients: int, password: s
             "/patient/services", headers={"Authorization": f"Bearer {sims[0].token}"}).json()["services"]
         start = time.monotonic()
         n = 0
-        while duration <= 0 or time.monotonic() - start < duration:
+        while (duration <= 0 or time.monotonic() - start < duration) and not (stop is not None and stop.is_set()):
             sim = rng.choice(sims)
             headers = {"Authorization": f"Bearer {sim.token}"}
             try:
@@ -130,7 +132,7 @@ def run(portal: str, *, rate: float, duration: float, patients: int, password: s
             n += 1
             next_at = start + n / max(rate, 0.001)
             time.sleep(max(0.0, next_at - time.monotonic()))
-            if n % 20 == 0:
+            if n % 20 == 0 and not quiet:
                 print(f"sent {stats}", file=sys.stderr, flush=True)
     print(f"done: {stats}")
     return 0
