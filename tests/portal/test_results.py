@@ -200,3 +200,21 @@ def test_the_job_runner_includes_the_automatic_release(portal: Any) -> None:
     assert any(e["url"] == c.EXT_RELEASED_AT for e in report["extension"])
     assert any(e["url"] == results.EXT_RELEASED_BY and e["valueReference"]["display"].startswith("Automatisk")
                for e in report["extension"])
+
+
+def test_reports_stored_before_the_release_column_existed_are_found(portal: Any) -> None:
+    import sqlalchemy as sa
+
+    from helsami_portal.store.schema import resource
+
+    pid, _user, _ = make_patient(portal)
+    due, _ = make_report(portal, pid, "clinician-or-14d", [4.0], days_ago=17, task=False)
+    with portal.store.write() as tx:  # as a database written by an earlier version has it
+        tx.conn.execute(resource.update().where(resource.c.rtype == "DiagnosticReport", resource.c.id == due)
+                        .values(text1=""))
+    results.release_due(portal.store)
+    with portal.store.read() as tx:
+        report = tx.get("DiagnosticReport", due)
+        col = tx.conn.execute(sa.select(resource.c.text1).where(resource.c.rtype == "DiagnosticReport",
+                                                                resource.c.id == due)).scalar_one()
+    assert any(e["url"] == c.EXT_RELEASED_AT for e in report["extension"]) and col == "clinician-or-14d|released"

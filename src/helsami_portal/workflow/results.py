@@ -22,6 +22,7 @@ has one writer at a time).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import sqlalchemy as sa
@@ -262,6 +263,7 @@ def release_due(store: Store, now: dt.datetime | None = None) -> int:
     now = now or timeutil.utcnow()
     cutoff = timeutil.instant(now - AUTO_RELEASE_AFTER)
     pending = "clinician-or-14d|pending"
+    _backfill_release_state(store)
     with store.read() as tx:
         ids = [r.id for r in tx.conn.execute(
             sa.select(resource.c.id).where(resource.c.rtype == "DiagnosticReport", resource.c.text1 == pending,
@@ -292,3 +294,20 @@ def release_due(store: Store, now: dt.datetime | None = None) -> int:
                 tx.update(new, expected_version=int(report["meta"]["versionId"]))
                 done += 1
     return done
+
+
+def _backfill_release_state(store: Store, limit: int = 5000) -> int:
+    """Reports stored before the release state had its column (`text1` empty) get it now, a batch
+    per call; only the index column is written (the resource itself and its version do not change),
+    and several processes writing the same value at once do no harm."""
+    from ..fhir.registry import release_state
+
+    with store.write() as tx:
+        rows = tx.conn.execute(sa.select(resource.c.id, resource.c.content).where(
+            resource.c.rtype == "DiagnosticReport", resource.c.text1 == "")
+            .order_by(resource.c.id).limit(limit)).all()  # one order everywhere: no deadlock between processes
+        for rid, content in rows:
+            tx.conn.execute(resource.update().where(resource.c.rtype == "DiagnosticReport", resource.c.id == rid,
+                                                    resource.c.text1 == "")
+                            .values(text1=release_state(json.loads(content))))
+    return len(rows)
