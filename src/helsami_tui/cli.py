@@ -30,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("login", help="sign in to the portal (device code) and keep the session in the keyring")
     sub.add_parser("logout", help="sign out: revoke the session on the portal and forget it here")
     sub.add_parser("config", help="show where the settings file is and what is in effect")
+    sub.add_parser("doctor", help="check the portal address, TLS, sign-in, clock, keyring and terminal; "
+                   "prints a report safe to paste into a ticket (no patient data, no tokens)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, filename=None)
 
@@ -45,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "config":
         print(describe(settings))
         return 0
+    if args.command == "doctor":
+        from .doctor import main as doctor_main
+        return doctor_main(settings.portal or None)
     if args.command == "demo":
         return run_demo(settings, DEMO_USERS[args.role], fresh=args.fresh, db=args.db)
     if not settings.portal:

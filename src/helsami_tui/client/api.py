@@ -35,6 +35,9 @@ from .. import __version__
 from .auth import TokenSession
 from .errors import AccessDenied, ClientError, Conflict, NotFound, NotSignedIn, Offline, PortalError
 from .models import (
+    Absence,
+    PhoneMessageResult,
+    PortalStatus,
     Queue,
     Target,
     Allergy,
@@ -346,6 +349,74 @@ class PortalClient:
         """Inbox set-up and queue depths for IT support (no patient data)."""
         data = await self.get("$queues")
         return [Queue.from_json(q) for q in data.get("inboxes") or data.get("queues") or [] if isinstance(q, dict)]
+
+    async def portal_status(self) -> PortalStatus:
+        """The portal's software version and health: whether /fhir/metadata answers, and how fast."""
+        start = time.perf_counter()
+        try:
+            data = await self.get("metadata")
+        except ClientError as e:
+            return PortalStatus.unreachable(str(e))
+        return PortalStatus.from_fhir(data, (time.perf_counter() - start) * 1000)
+
+    # -- switchboard: patients, phone messages; absence -------------------------------------
+
+    async def search_patients(self, name: str, birth_date: dt.date | None = None, *, count: int = 20,
+                              today: dt.date | None = None) -> list[PatientSummary]:
+        """Find a patient by name (words) and birth date (each look-up is in the access log)."""
+        params: list[tuple[str, str]] = [("name", name.strip()), ("_count", str(count))]
+        if birth_date is not None:
+            params.append(("birthdate", birth_date.isoformat()))
+        data = await self.get("Patient", params)
+        return page_from_bundle(data, lambda r: PatientSummary.from_fhir(r, today), "Patient").items
+
+    async def phone_message(self, patient_ref: str, target_ref: str, subject: str, text: str,
+                            message_id: str, *, now: dt.datetime | None = None) -> PhoneMessageResult:
+        """Register what a caller said on the phone, as a new item in an inbox
+        (HealthcareService/<id>) or with a person (Practitioner/<id>). `message_id` is made once
+        per message and kept for every resend: the portal makes it exactly once."""
+        params: list[Json] = [{"name": "patient", "valueReference": {"reference": patient_ref}}]
+        kind = "inbox" if target_ref.startswith("HealthcareService/") else "practitioner"
+        params += [{"name": kind, "valueReference": {"reference": target_ref}},
+                   {"name": "subject", "valueString": subject}, {"name": "text", "valueString": text},
+                   {"name": "messageId", "valueString": message_id}]
+        sent = await self._send("POST", self.url("Task/$phone-message"),
+                                json={"resourceType": "Parameters", "parameter": params}, safe_to_resend=True)
+        data = _checked(sent.response)
+        parts = {p.get("name"): p.get("resource") for p in data.get("parameter") or []
+                 if isinstance(p, dict) and isinstance(p.get("resource"), dict)}
+        thread, msg, task = parts.get("thread"), parts.get("message"), parts.get("task")
+        if not isinstance(msg, dict) or not isinstance(thread, dict):
+            raise PortalError(sent.response.status_code, "The portal's answer to the phone message was incomplete.")
+        item = None
+        if isinstance(task, dict):
+            item = InboxItem.from_fhir(task, {f"Communication/{thread.get('id')}": thread}, now)
+        return PhoneMessageResult(item=item, thread_ref=f"Communication/{thread.get('id')}",
+                                  message=Message.from_fhir(msg), replayed=sent.response.status_code == 200)
+
+    async def absence(self) -> Absence:
+        """Whether the caller is marked away, and with which delegate."""
+        me = await self._my_ref()
+        return Absence.from_fhir(await self.get(me))
+
+    async def set_absence(self, away: bool, delegate_ref: str | None = None) -> tuple[Absence, int]:
+        """Mark the caller away (with a delegate, Practitioner/<id>, or none) or back. Returns
+        the new state and how many of the caller's items were handed over."""
+        me = await self._my_ref()
+        params: list[Json] = [{"name": "away", "valueBoolean": away}]
+        if away and delegate_ref:
+            params.append({"name": "delegate", "valueReference": {"reference": delegate_ref}})
+        data = await self._json("POST", self.url(f"{me}/$absence"),
+                                json={"resourceType": "Parameters", "parameter": params},
+                                safe_to_resend=True)  # setting the same state twice is the same state
+        prac: Json = {}
+        moved = 0
+        for p in data.get("parameter") or []:
+            if isinstance(p, dict) and p.get("name") == "practitioner" and isinstance(p.get("resource"), dict):
+                prac = p["resource"]
+            elif isinstance(p, dict) and p.get("name") == "moved" and isinstance(p.get("valueInteger"), int):
+                moved = p["valueInteger"]
+        return Absence.from_fhir(prac), moved
 
     async def task(self, task_id: str, now: dt.datetime | None = None) -> InboxItem:
         """One item, with its subject and patient (a search by id with the includes)."""

@@ -879,6 +879,21 @@ class Target(_Model):
                             "active": r.get("active") is not False})
 
 
+class QueueMember(_Model):
+    """A staff member of an inbox (directory data, not patient data)."""
+
+    ref: str
+    name: str
+    roles: tuple[str, ...]
+
+
+def _duration_text(d: Any) -> tuple[float | None, str]:
+    d = _d(d)
+    v = d.get("value")
+    value = float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+    return value, _s(d.get("unit")) or _s(d.get("code"))
+
+
 class Queue(_Model):
     """One inbox as IT support sees it: set-up and depth, no patient data."""
 
@@ -892,6 +907,11 @@ class Queue(_Model):
     oldest_unopened_seconds: int | None
     escalated_last_24h: int
     members: int
+    active: bool = True
+    member_list: tuple[QueueMember, ...] = ()
+    delay_minutes: float | None = None  # the safety-net delay
+    response_value: float | None = None  # the stated response time
+    response_unit: str = ""  # "d" = (working) days
 
     @classmethod
     def from_json(cls, q: Json) -> Queue:
@@ -899,9 +919,86 @@ class Queue(_Model):
             v = q.get(key)
             return int(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else 0
         age = q.get("oldestUnopenedSeconds")
+        backup = q.get("backup")
+        members = tuple(_build(QueueMember, {"ref": _s(m.get("practitioner")), "name": _s(m.get("name")),
+                                             "roles": tuple(_s(r) for r in _l(m.get("roles")))})
+                        for m in _l(q.get("members")) if isinstance(m, dict))
+        delay, delay_unit = _duration_text(q.get("safetyNetDelay"))
+        if delay is not None and delay_unit in ("h", "hour"):
+            delay *= 60
+        elif delay is not None and delay_unit in ("d", "day"):
+            delay *= 1440
+        response, response_unit = _duration_text(q.get("responseTime"))
         return _build(cls, {"id": _s(q.get("id")), "name": _s(q.get("name")),
                             "organization": _s(_d(q.get("organization")).get("name")), "kind": _s(q.get("kind")),
-                            "backup": _s(q.get("backup")), "waiting": n("waiting"), "claimed": n("claimed"),
+                            "backup": ref_of(backup) if isinstance(backup, dict) else _s(backup),
+                            "waiting": n("waiting"), "claimed": n("claimed"),
                             "oldest_unopened_seconds": int(age) if isinstance(age, (int, float)) else None,
                             "escalated_last_24h": n("escalatedLast24h"),
-                            "members": len(q.get("members") or [])})
+                            "members": len(members), "active": q.get("active") is not False,
+                            "member_list": members, "delay_minutes": delay,
+                            "response_value": response, "response_unit": response_unit})
+
+
+class PortalStatus(_Model):
+    """The portal's software and health as a client sees it (from /fhir/metadata)."""
+
+    reachable: bool
+    name: str
+    version: str
+    fhir_version: str
+    latency_ms: float | None
+    error: str = ""
+
+    @classmethod
+    def from_fhir(cls, r: Json, latency_ms: float | None) -> PortalStatus:
+        sw = _d(r.get("software"))
+        return _build(cls, {"reachable": True, "name": _s(sw.get("name")), "version": _s(sw.get("version")),
+                            "fhir_version": _s(r.get("fhirVersion")), "latency_ms": latency_ms, "error": ""})
+
+    @classmethod
+    def unreachable(cls, error: str) -> PortalStatus:
+        return _build(cls, {"reachable": False, "name": "", "version": "", "fhir_version": "",
+                            "latency_ms": None, "error": error})
+
+
+EXT_ABSENCE = f"{BASE}/StructureDefinition/absence"
+
+
+class Absence(_Model):
+    """A staff member's absence, from the `absence` extension on their Practitioner."""
+
+    practitioner_ref: str
+    away: bool
+    delegate_ref: str
+    delegate_display: str
+    since: dt.datetime | None
+
+    @classmethod
+    def from_fhir(cls, prac: Json) -> Absence:
+        away, delegate, since = False, {}, None
+        ext = _ext(prac, EXT_ABSENCE)
+        if ext:
+            for part in _l(ext.get("extension")):
+                if not isinstance(part, dict):
+                    continue
+                if part.get("url") == "away":
+                    away = part.get("valueBoolean") is True
+                elif part.get("url") == "delegate":
+                    delegate = _d(part.get("valueReference"))
+                elif part.get("url") == "since":
+                    since = parse_instant(part.get("valueInstant"))
+        return _build(cls, {"practitioner_ref": f"Practitioner/{_s(prac.get('id'))}", "away": away,
+                            "delegate_ref": ref_of(delegate) if away else "",
+                            "delegate_display": display_of(delegate) if away else "",
+                            "since": since if away else None})
+
+
+class PhoneMessageResult(_Model):
+    """What `$phone-message` made: the item (with subject and patient as sent), the thread and
+    the message (medium phone). `replayed`: a retry with the same messageId got the first result."""
+
+    item: InboxItem | None
+    thread_ref: str
+    message: Message
+    replayed: bool

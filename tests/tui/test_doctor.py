@@ -1,0 +1,128 @@
+"""`helsami-tui doctor`: a report safe to paste into a ticket, and a failing exit code when the
+portal cannot be reached."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from helsami_portal.embedded import EmbeddedPortal, free_port
+from helsami_portal.store.schema import resource
+from helsami_tui import doctor
+from helsami_tui.cli import main
+from helsami_tui.client.auth import TokenStore, demo_login
+from helsami_tui.i18n import current_language, set_language
+
+
+@pytest.fixture(autouse=True)
+def _nb() -> Any:
+    before = current_language()
+    set_language("nb")
+    yield
+    set_language(before)
+
+
+def patient_identities(portal: EmbeddedPortal) -> list[str]:
+    """Every seeded patient's full name, family name and national id."""
+    out: list[str] = []
+    with portal.store.read() as tx:
+        for (content,) in tx.conn.execute(sa.select(resource.c.content).where(resource.c.rtype == "Patient")):
+            p = json.loads(content)
+            for n in p.get("name") or []:
+                if n.get("text"):
+                    out.append(n["text"])
+            for i in p.get("identifier") or []:
+                if i.get("value"):
+                    out.append(i["value"])
+    assert len(out) > 100
+    return out
+
+
+def memory_store() -> TokenStore:
+    store = TokenStore(backend=object())  # not a keyring: memory only
+    store.memory_only, store._backend = True, None  # noqa: SLF001
+    return store
+
+
+def test_doctor_against_a_portal_is_safe_to_paste(demo_portal: EmbeddedPortal) -> None:
+    tokens = asyncio.run(demo_login(demo_portal.base_url, "sentralbord"))
+    store = memory_store()
+    store.save(demo_portal.base_url, tokens)
+    out = io.StringIO()
+    code = doctor.main(demo_portal.base_url, out=out, store=store,
+                       env={"TERM": "xterm-256color", "COLORTERM": "truecolor", "LANG": "nb_NO.UTF-8",
+                            "SSH_CONNECTION": "10.0.0.1 5555 10.0.0.2 22", "TMUX": "/tmp/tmux-1/default,1,0"},
+                       size=(120, 40))
+    text = out.getvalue()
+    assert code == 0, text
+    # Every area is reported.
+    for area in ("Portaladresse", "TLS", "OIDC-oppsett", "Innlogging", "Klokke", "Nøkkelring", "Terminal"):
+        assert area in text
+    assert "helsami-portal 0.1.0" in text or "Portalprogram" in text
+    assert "http uten kryptering" in text and "localhost" in text
+    assert "sentralbord" in text and "switchboard" in text  # whoami with the saved session worked
+    assert "truecolor: ja" in text and "SSH: ja" in text and "tmux" in text and "120×40" in text
+    assert "UTF-8: ja" in text
+    # No tokens, no patient data.
+    for secret in (tokens.access_token, tokens.refresh_token, tokens.access_token[:24], tokens.access_token[-24:]):
+        assert secret and secret not in text
+    assert "device_code" not in text and "user_code" not in text
+    for ident in patient_identities(demo_portal):
+        assert ident not in text, "patient data in the doctor report"
+
+
+def test_doctor_cli_in_english_without_a_session(demo_portal: EmbeddedPortal, capsys: pytest.CaptureFixture[str],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HELSAMI_LANG", "en")
+    monkeypatch.setattr(doctor, "run_checks", _with_store(doctor.run_checks, memory_store()))
+    code = main(["--portal", demo_portal.base_url, "doctor"])
+    text = capsys.readouterr().out
+    assert code == 0  # no saved sign-in and no keyring are warnings, not failures
+    assert "No saved sign-in" in text and "WARNING" in text
+
+
+def _with_store(fn: Any, store: TokenStore) -> Any:
+    def run(portal: str | None, **kw: Any) -> Any:
+        kw["store"] = store
+        return fn(portal, **kw)
+    return run
+
+
+def test_doctor_fails_when_the_portal_is_unreachable(capsys: pytest.CaptureFixture[str],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(doctor, "run_checks", _with_store(doctor.run_checks, memory_store()))
+    url = f"http://127.0.0.1:{free_port()}"
+    code = main(["--portal", url, "doctor"])
+    text = capsys.readouterr().out
+    assert code != 0
+    assert "FEIL" in text or "FAIL" in text
+    assert url in text
+
+
+def test_doctor_warns_about_clock_skew_small_terminal_and_plain_http_to_another_host() -> None:
+    import httpx
+
+    skewed = "Mon, 01 Jan 2024 00:00:00 GMT"
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/fhir/metadata":
+            return httpx.Response(200, json={"resourceType": "CapabilityStatement",
+                                             "software": {"name": "x", "version": "1"}}, headers={"Date": skewed})
+        if request.url.path.endswith("openid-configuration"):
+            return httpx.Response(200, json={"issuer": "x"})
+        return httpx.Response(404)
+
+    report = doctor.run_checks("http://portal.example", store=memory_store(), env={"TERM": "dumb", "LANG": "C"},
+                               size=(60, 20), transport=httpx.MockTransport(handler))
+    text = report.render()
+    by = {c.name: c for c in report.checks}
+    assert by["doctor.clock"].status == doctor.WARN and "NTP" in text
+    assert by["doctor.tls"].status == doctor.WARN
+    assert by["doctor.terminal"].status == doctor.WARN and "80×24" in text and "UTF-8" in text
+    assert by["doctor.discovery"].status == doctor.FAIL and "token_endpoint" in text
+    assert report.failures >= 1
