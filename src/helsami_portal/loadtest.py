@@ -170,17 +170,26 @@ async def _send(http: httpx.AsyncClient, session: Session, res: Result, op: str,
             await session.renew(http)
             continue
         res.note(op, time.perf_counter() - t0)
+        if r.status_code == 503:  # the database is restarting: nothing was written, try again
+            res.outcomes[f"{op} 503"] += 1
+            return None
+        if r.status_code >= 500:
+            res.outcomes[f"{op} {r.status_code}"] += 1
         return r
     return r
 
 
 async def _current(http: httpx.AsyncClient, session: Session, task_id: str) -> dict[str, Any] | None:
-    for attempt in range(5):
+    for attempt in range(30):
         try:
             r = await http.get(f"/fhir/Task/{task_id}", headers=session.headers())
-            return r.json() if r.status_code == 200 else None
+            if r.status_code == 200:
+                return dict(r.json())
+            if r.status_code != 503:
+                return None
         except httpx.TransportError:
-            await asyncio.sleep(0.1 * (attempt + 1))
+            pass
+        await asyncio.sleep(min(1.0, 0.1 * (attempt + 1)))
     return None
 
 
@@ -216,18 +225,18 @@ async def _worker(http: httpx.AsyncClient, session: Session, me: str, res: Resul
             {"name": "text", "valueString": "Takk for meldingen, vi ser på dette."},
             {"name": "messageId", "valueString": mid}]}
         r = None
-        for attempt in range(6):  # a lost answer is retried with the same messageId: sent once
+        for attempt in range(30):  # a lost answer is retried with the same messageId: sent once
             r = await _send(http, session, res, "reply", "POST", f"/fhir/Task/{item['id']}/$reply", json=body,
                             headers={"If-Match": f'W/"{claimed["meta"]["versionId"]}"'})
             if r is not None:
                 break
-            await asyncio.sleep(0.1 * (attempt + 1))
+            await asyncio.sleep(min(1.0, 0.1 * (attempt + 1)))
         if r is None or r.status_code != 200:
             res.outcomes[f"reply {r.status_code if r is not None else 'failed'}"] += 1
             continue
         res.replies[item["id"]] = mid
         after = r.json()["parameter"][0]["resource"]
-        for attempt in range(6):
+        for attempt in range(30):
             r = await _send(http, session, res, "complete", "POST", f"/fhir/Task/{item['id']}/$complete",
                             headers={"If-Match": f'W/"{after["meta"]["versionId"]}"'})
             if r is not None:
@@ -236,7 +245,7 @@ async def _worker(http: httpx.AsyncClient, session: Session, me: str, res: Resul
             if now is not None and now.get("status") == "completed":
                 r = httpx.Response(200)
                 break
-            await asyncio.sleep(0.1 * (attempt + 1))
+            await asyncio.sleep(min(1.0, 0.1 * (attempt + 1)))
         code = r.status_code if r is not None else "failed"
         res.outcomes[f"complete {code}"] += 1
         if code == 200:

@@ -413,6 +413,16 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
 
 
 async def on_error(request: Request, exc: Exception) -> Response:
+    import sqlalchemy.exc as sa_exc
+
+    if isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError)) or (
+            isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated):
+        # The database is restarting or unreachable: nothing was written (the transaction did not
+        # commit); tell the client to try again rather than answer with anything else.
+        log.warning("database unavailable (%s) for %s %s", type(exc).__name__, request.method, request.url.path)
+        return fhir(FhirError(503, "The portal's database is not available right now. Nothing was changed; "
+                                   "try again in a moment.", code="transient").to_fhir(), status=503,
+                    headers={"Retry-After": "2"})
     incident = uuid.uuid4().hex[:12]
     # Never the exception's message: it might hold patient data. The type and the place are enough.
     tb = exc.__traceback__
