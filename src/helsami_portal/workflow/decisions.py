@@ -128,18 +128,8 @@ def patient_message(tx: Tx, p: Principal, t: Resource, new: Resource, subject: s
         exts = [e for e in new.get("extension") or [] if e.get("url") != EXT_PATIENT_THREAD]
         exts.append({"url": EXT_PATIENT_THREAD, "valueReference": {"reference": header_ref}})
         new["extension"] = exts
-    return tx.create({
-        "resourceType": "Communication",
-        "status": "completed",
-        "category": [{"coding": [{"system": c.COMM_CATEGORY, "code": "staff-reply"}]}],
-        "partOf": [{"reference": header_ref}],
-        "subject": {"reference": patient},
-        "sender": p.reference(),
-        "recipient": [{"reference": patient}],
-        "sent": tx.now,
-        "medium": [{"coding": [{"system": c.MEDIUM_SYSTEM, "code": c.MEDIUM_PORTAL}]}],
-        "payload": [{"contentString": text}],
-    })
+    from .messages import staff_message
+    return staff_message(tx, p, header_ref, patient, text)
 
 
 def patient_id(t: Resource) -> str:

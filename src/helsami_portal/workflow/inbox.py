@@ -267,20 +267,8 @@ def reply(store: Store, p: Principal, task_id: str, if_match: str | None, text: 
             raise _conflict("This item has no message thread to reply in.", t)
         _check_version(t, expected)
         patient = ref_of(t.get("for"))
-        msg = {
-            "resourceType": "Communication",
-            "identifier": [{"system": c.CLIENT_MESSAGE_ID, "value": message_id}],
-            "status": "completed",
-            "category": [{"coding": [{"system": c.COMM_CATEGORY, "code": "staff-reply"}]}],
-            "partOf": [{"reference": focus}],
-            "subject": {"reference": patient},
-            "sender": p.reference(),
-            "recipient": [{"reference": patient}],
-            "sent": tx.now,
-            "medium": [{"coding": [{"system": c.MEDIUM_SYSTEM, "code": c.MEDIUM_PORTAL}]}],
-            "payload": [{"contentString": text}],
-        }
-        msg = tx.create(msg, ident=ident)
+        from .messages import staff_message
+        msg = staff_message(tx, p, focus, patient, text, message_id=message_id, ident=ident)
         from .drafts import close_drafts
         close_drafts(tx, p, focus)
         new = copy.deepcopy(t)

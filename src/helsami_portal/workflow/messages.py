@@ -1,0 +1,31 @@
+"""The one place a staff message to a patient is made (replies, and the messages that tell the
+patient about a decision)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..auth.principal import Principal
+from ..fhir import conventions as c
+from ..store.store import Tx
+
+
+def staff_message(tx: Tx, p: Principal, thread_ref: str, patient_ref: str, text: str, *,
+                  message_id: str | None = None, ident: str | None = None) -> dict[str, Any]:
+    """Create a staff reply in a thread, visible to the patient; `message_id` is the client's id
+    (kept on the message) and `ident` the key that makes a retry return this message."""
+    msg: dict[str, Any] = {
+        "resourceType": "Communication",
+        "status": "completed",
+        "category": [{"coding": [{"system": c.COMM_CATEGORY, "code": "staff-reply"}]}],
+        "partOf": [{"reference": thread_ref}],
+        "subject": {"reference": patient_ref},
+        "sender": p.reference(),
+        "recipient": [{"reference": patient_ref}],
+        "sent": tx.now,
+        "medium": [{"coding": [{"system": c.MEDIUM_SYSTEM, "code": c.MEDIUM_PORTAL}]}],
+        "payload": [{"contentString": text}],
+    }
+    if message_id:
+        msg["identifier"] = [{"system": c.CLIENT_MESSAGE_ID, "value": message_id}]
+    return tx.create(msg, ident=ident)
