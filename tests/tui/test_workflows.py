@@ -425,6 +425,8 @@ async def test_physician_sees_allergies_first_then_medicines_results_diagnoses(d
         # A patient of the pool with every kind of clinical context.
         chosen = None
         for it in screen.source.items[:40]:
+            if it.type not in ("message", "phone-message"):
+                continue  # decisions (renewals, results, ...) open in their own screens (test_decisions)
             c = await app.client.clinical(it.patient_ref)
             if c.denied is None and all([c.allergies, c.medications, c.observations, c.conditions]):
                 chosen = it

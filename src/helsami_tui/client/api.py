@@ -57,6 +57,13 @@ from .models import (
     parse_instant,
     split_bundle,
 )
+from .reviews import (
+    AppointmentRequest,
+    QuestionnaireReview,
+    RenewalReview,
+    ResultReview,
+    patient_thread_ref,
+)
 
 log = logging.getLogger("helsami_tui.client")
 
@@ -495,7 +502,7 @@ class PortalClient:
         sent = await self._send("POST", self.url(f"Task/{item.id}/${op}"), json=body,
                                 headers={"If-Match": item.etag}, safe_to_resend=True)
         try:
-            return item.with_task(_checked(sent.response))
+            return item.with_task(_task_of(_checked(sent.response)))
         except Conflict as c:
             if c.current_raw and c.current_raw.get("resourceType") == "Task":
                 c.current = item.with_task(c.current_raw)
@@ -589,6 +596,119 @@ class PortalClient:
         matches, _ = split_bundle(data)
         drafts = [Message.from_fhir(m) for m in matches if m.get("status") == "preparation"]
         return drafts[0] if drafts else None
+
+
+    # -- decisions: renewals, results, questionnaires, appointment requests (docs/api.md) -----
+
+    async def renewal_review(self, item: InboxItem) -> RenewalReview:
+        """What a prescriber needs to decide a renewal (the read is in the patient's access log)."""
+        return RenewalReview.from_json(await self.get(f"Task/{item.id}/$renewal-review"))
+
+    async def result_review(self, item: InboxItem) -> ResultReview:
+        """Each value with unit, range, flag and earlier values; the release category and state."""
+        return ResultReview.from_json(await self.get(f"Task/{item.id}/$result-review"))
+
+    async def questionnaire_review(self, item: InboxItem) -> QuestionnaireReview:
+        """Questions and answers, the answers that need attention marked."""
+        return QuestionnaireReview.from_json(await self.get(f"Task/{item.id}/$questionnaire-review"))
+
+    async def appointment_request(self, item: InboxItem) -> AppointmentRequest:
+        """The appointment an appointment-request item is about, and what the patient asked."""
+        if not item.focus_ref.startswith("Appointment/"):
+            raise NotFound("This item has no appointment request.")
+        return AppointmentRequest.from_fhir(await self.get(item.focus_ref), item.description or item.subject)
+
+    async def decision_thread(self, item: InboxItem) -> Thread | None:
+        """The conversation with the patient about a decision item: the item's own thread, else
+        the thread the portal made for messages about it (after a question or a decision)."""
+        if item.has_thread:
+            return await self.thread(item.focus_ref)
+        ref = patient_thread_ref(await self.get(f"Task/{item.id}"))
+        return await self.thread(ref) if ref.startswith("Communication/") else None
+
+    async def _decide(self, item: InboxItem, op: str, params: list[Json], status: str) -> InboxItem:
+        return await self._operation(item, op, params, lambda t: t.business_status == status)
+
+    async def approve(self, item: InboxItem, acknowledge: Sequence[str] = (), comment: str = "") -> InboxItem:
+        """Approve a renewal (prescribers). `acknowledge`: the code of every warning shown; a warning
+        not acknowledged gets Conflict naming it."""
+        params: list[Json] = [{"name": "acknowledge", "valueString": c} for c in acknowledge]
+        if comment:
+            params.append({"name": "comment", "valueString": comment})
+        return await self._decide(item, "approve", params, "approved")
+
+    async def deny(self, item: InboxItem, reason: str) -> InboxItem:
+        """Deny a renewal with a reason the patient reads (prescribers)."""
+        return await self._decide(item, "deny", [{"name": "reason", "valueString": reason}], "denied")
+
+    async def pend(self, item: InboxItem, physician_ref: str, note: str = "") -> InboxItem:
+        """Prepare a renewal and pend it to a prescriber (Practitioner/<id>), with an internal note."""
+        params: list[Json] = [{"name": "target", "valueReference": {"reference": physician_ref}}]
+        if note:
+            params.append({"name": "note", "valueString": note})
+        return await self._operation(item, "pend", params,
+                                     lambda t: t.business_status == "pended" and t.owner_ref == physician_ref)
+
+    async def ask_info(self, item: InboxItem, question: str) -> InboxItem:
+        """Ask the patient for more information; the item waits for the answer."""
+        return await self._decide(item, "ask-info", [{"name": "text", "valueString": question}],
+                                  "waiting-for-patient")
+
+    async def release(self, item: InboxItem, comment: str = "") -> InboxItem:
+        """Release a result to the patient with a plain-language comment (physicians)."""
+        params = [{"name": "comment", "valueString": comment}] if comment else []
+        return await self._decide(item, "release", params, "released")
+
+    async def mark_reviewed(self, item: InboxItem, note: str = "") -> InboxItem:
+        """A result or questionnaire reviewed, nothing released."""
+        params = [{"name": "note", "valueString": note}] if note else []
+        return await self._decide(item, "mark-reviewed", params, "reviewed")
+
+    @staticmethod
+    def _when(when: dt.datetime | str) -> str:
+        return when.isoformat() if isinstance(when, dt.datetime) else str(when)
+
+    async def confirm_appointment(self, item: InboxItem, when: dt.datetime | str, comment: str = "") -> InboxItem:
+        """Book the requested appointment at `when` (aware datetime); the patient is told."""
+        params: list[Json] = [{"name": "start", "valueDateTime": self._when(when)}]
+        if comment:
+            params.append({"name": "comment", "valueString": comment})
+        return await self._decide(item, "confirm-appointment", params, "confirmed")
+
+    async def propose_appointment(self, item: InboxItem, when: dt.datetime | str, comment: str = "") -> InboxItem:
+        """Propose another time; the patient answers in the thread."""
+        params: list[Json] = [{"name": "start", "valueDateTime": self._when(when)}]
+        if comment:
+            params.append({"name": "comment", "valueString": comment})
+        return await self._decide(item, "propose-appointment", params, "time-proposed")
+
+    async def decline_appointment(self, item: InboxItem, reason: str) -> InboxItem:
+        """Decline the request with a reason the patient reads."""
+        return await self._decide(item, "decline-appointment", [{"name": "reason", "valueString": reason}],
+                                  "declined")
+
+    async def physicians(self) -> list[Target]:
+        """Staff a renewal can be pended to: active staff members with the physician role."""
+        refs: set[str] = set()
+        data = await self.get("PractitionerRole", [("role", "physician"), ("_count", "500")])
+        for _ in range(MAX_THREAD_PAGES):
+            matches, _inc = split_bundle(data)
+            refs.update(_practitioner_of(r) for r in matches if r.get("resourceType") == "PractitionerRole")
+            url = _next_link(data)
+            if not url:
+                break
+            data = await self.get(url)
+        out: list[Target] = []
+        data = await self.get("Practitioner", [("_count", "500")])
+        for _ in range(MAX_THREAD_PAGES):
+            matches, _inc = split_bundle(data)
+            out.extend(x for x in (Target.from_practitioner(r) for r in matches
+                                   if r.get("resourceType") == "Practitioner") if x.active and x.ref in refs)
+            url = _next_link(data)
+            if not url:
+                break
+            data = await self.get(url)
+        return out
 
 
 # -- the outbox ----------------------------------------------------------------------------------
@@ -720,6 +840,23 @@ class Outbox:
 
 
 # -- helpers -------------------------------------------------------------------------------------
+
+def _task_of(data: Json) -> Json:
+    """The Task of an operation's answer: the answer itself, or the `task` of a Parameters answer
+    (decision operations answer with the Task followed by what they made)."""
+    if data.get("resourceType") == "Parameters":
+        for prm in data.get("parameter") or []:
+            if isinstance(prm, dict) and prm.get("name") == "task" and isinstance(prm.get("resource"), dict):
+                return dict(prm["resource"])
+        raise PortalError(200, "The portal's answer to the operation had no task.")
+    return data
+
+
+def _practitioner_of(role: Json) -> str:
+    p = role.get("practitioner")
+    r = p.get("reference") if isinstance(p, dict) else None
+    return r if isinstance(r, str) else ""
+
 
 def _offline_text(e: Exception) -> str:
     if isinstance(e, httpx.TimeoutException):

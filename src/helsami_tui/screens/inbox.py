@@ -285,11 +285,11 @@ class InboxScreen(Screen[None]):
 
     # -- actions ------------------------------------------------------------------------------
     def action_open(self) -> None:
-        from .item import ItemScreen
+        from . import item_screen
 
         item = self.current_item()
         if item is not None:
-            self.app.push_screen(ItemScreen(item))
+            self.app.push_screen(item_screen(item))  # a decision screen for renewals, results, ...
 
     def _act(self, op: str, **kw: Any) -> None:
         item = self.current_item()
