@@ -64,6 +64,14 @@ def find(portal: EmbeddedPortal, user: str, code: str, review: str,
     pytest.skip(f"no suitable {code} item for {user} in the seed")
 
 
+def readable_appointments(portal: EmbeddedPortal, user: str) -> list[dict[str, Any]]:
+    """Appointment requests in the pools of `user` whose appointment `user` may read (a patient
+    under restriction is seen only by a named care team)."""
+    h = _h(portal, user)
+    return [t for t in open_tasks(portal, user, "appointment")
+            if httpx.get(f"{portal.base_url}/fhir/{t['focus']['reference']}", headers=h).status_code == 200]
+
+
 def patient_threads(portal: EmbeddedPortal, user: str, patient: str) -> list[dict[str, Any]]:
     """Every thread the patient sees, with its messages (through the patient API)."""
     h = _h(portal, user)
@@ -320,7 +328,7 @@ async def test_questionnaire_is_marked_reviewed_with_flagged_answers_shown(demo_
 
 
 async def test_appointment_request_is_confirmed_and_the_patient_told(demo_portal: EmbeddedPortal) -> None:
-    tasks = [t for t in open_tasks(demo_portal, "lege", "appointment")]
+    tasks = readable_appointments(demo_portal, "lege")
     if not tasks:
         pytest.skip("no appointment request in the seed for lege")
     tid = tasks[0]["id"]
@@ -372,3 +380,111 @@ def test_review_text_from_the_server_is_shown_as_plain_safe_text() -> None:
         cls.render_review(fake, out)  # type: ignore[arg-type]
         assert "\x1b" not in out.plain and "\x07" not in out.plain and "\u202e" not in out.plain
         assert "[link=https://x]klikk" in out.plain  # shown as text, never run as markup
+
+
+# -- more paths ----------------------------------------------------------------------------------
+
+def thread_pane(s: DecisionScreen) -> str:
+    return "\n".join(widget_text(w) for w in s.query("#thread Static"))
+
+
+async def test_ask_the_patient_then_deny_with_a_reason_in_one_conversation(demo_portal: EmbeddedPortal) -> None:
+    tid, rv = find(demo_portal, "lege", "renewal", "renewal-review", lambda t, r: not r["warnings"])
+    app = await start(demo_portal, "lege")
+    async with app.run_test(size=SIZE) as pilot:
+        s = await open_item(app, pilot, tid, RenewalScreen)
+        assert "Ingen meldinger til pasienten" in thread_pane(s)
+        await pilot.press("i")
+        await wait_for(pilot, lambda: isinstance(app.screen, TextPrompt), what="question prompt")
+        await pilot.press("enter")  # empty: not sent
+        assert isinstance(app.screen, TextPrompt)
+        await type_and_enter(pilot, "Hvor mange tabletter har du igjen?")
+        item = await decided(app, pilot, s, "waiting-for-patient")
+        assert item.is_open
+        await wait_for(pilot, lambda: "Hvor mange tabletter har du igjen?" in thread_pane(s), what="question shown")
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, TextPrompt), what="reason prompt")
+        await type_and_enter(pilot, "Du trenger en kontroll hos legen først.")
+        item = await decided(app, pilot, s, "denied")
+        assert item.status == "completed"
+        await wait_for(pilot, lambda: "kontroll hos legen først" in thread_pane(s), what="reason shown")
+        pane = thread_pane(s)
+        assert pane.index("Hvor mange tabletter") < pane.index("kontroll hos legen først")
+
+
+async def test_acknowledge_all_needs_a_second_explicit_confirmation(demo_portal: EmbeddedPortal) -> None:
+    tid, rv = find(demo_portal, "lege", "renewal", "renewal-review", lambda t, r: bool(r["warnings"]))
+    app = await start(demo_portal, "lege")
+    async with app.run_test(size=SIZE) as pilot:
+        s = await open_item(app, pilot, tid, RenewalScreen)
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, AcknowledgeScreen), what="acknowledge dialog")
+        await pilot.press("f5")
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, AcknowledgeScreen)  # not yet: asks to confirm
+        assert "en gang til" in widget_text(app.screen.query_one("#confirm"))
+        await pilot.press("f5")
+        await decided(app, pilot, s, "approved")
+
+
+async def test_appointment_decline_with_reason_and_a_time_that_cannot_be_read(demo_portal: EmbeddedPortal) -> None:
+    tasks = readable_appointments(demo_portal, "sykepleier")
+    if not tasks:
+        pytest.skip("no appointment request left in the seed for sykepleier")
+    tid = tasks[0]["id"]
+    USED.add(tid)
+    app = await start(demo_portal, "sykepleier")
+    async with app.run_test(size=SIZE) as pilot:
+        s = await open_item(app, pilot, tid, AppointmentScreen)
+        await pilot.press("o")
+        await wait_for(pilot, lambda: isinstance(app.screen, TextPrompt), what="time prompt")
+        await type_and_enter(pilot, "neste uke")
+        await wait_for(pilot, lambda: any("dd.mm" in n for n in notes_of(app)), what="format hint")
+        assert s.item.is_open
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, TextPrompt), what="reason prompt")
+        await type_and_enter(pilot, "Legen er på kurs den dagen.")
+        item = await decided(app, pilot, s, "declined")
+        thread = await app.client.decision_thread(item)
+    assert thread is not None
+    assert any("Legen er på kurs den dagen." in m.text for m in thread.messages)
+
+
+async def test_result_can_be_forwarded_and_help_lists_the_decision_keys(demo_portal: EmbeddedPortal) -> None:
+    from helsami_tui.screens.forward import ForwardScreen
+    from helsami_tui.screens.help import HelpScreen
+
+    tid, _ = find(demo_portal, "lege", "result", "result-review", lambda t, r: not r["report"]["released"])
+    USED.discard(tid)  # only looked at
+    app = await start(demo_portal, "lege")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_item(app, pilot, tid, ResultScreen)
+        await pilot.press("f1")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
+        help_text = widget_text(app.screen.query_one("#help Static"))
+        assert "Frigi" in help_text and "Merk vurdert" in help_text and "Videresend" in help_text
+        await pilot.press("escape")
+        await pilot.press("f")
+        await wait_for(pilot, lambda: isinstance(app.screen, ForwardScreen), what="forward screen")
+
+
+def test_renewal_review_in_english_marks_warnings_with_text() -> None:
+    from types import SimpleNamespace
+
+    from rich.text import Text
+
+    from helsami_tui.client.reviews import RenewalReview
+    from helsami_tui.i18n import set_language
+
+    review = RenewalReview.from_json({
+        "medication": {"text": "Eliquis 5 mg tablett", "name": "Eliquis"},
+        "warnings": [{"code": "controlled:A", "kind": "controlled", "text": "Reseptgruppe A."}],
+        "protocol": {"verdict": "exception", "reasons": [{"code": "warnings", "text": "1 advarsel"}]}})
+    set_language("en")
+    try:
+        out = Text()
+        RenewalScreen.render_review(SimpleNamespace(review=review, happ=SimpleNamespace(tz=OSLO)), out)  # type: ignore[arg-type]
+    finally:
+        set_language("nb")
+    assert "WARNING: Reseptgruppe A." in out.plain
+    assert "EXCEPTION" in out.plain and "The request names no earlier prescription." in out.plain
