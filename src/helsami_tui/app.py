@@ -132,6 +132,10 @@ class HelsamiApp(App[None]):
         if not self.me.works_in_inbox:
             from .screens.support import SupportScreen
             self.push_screen(SupportScreen())
+        elif self.me.has_role("switchboard") and not self.me.sees_clinical:
+            from .screens.intake import IntakeScreen
+            self.push_screen(IntakeScreen())  # the switchboard's fast read-route-next view
+            self._event_task = asyncio.create_task(self._follow())
         else:
             self.push_screen(InboxScreen())
             # Only inbox users follow the stream: for others every event would be a refused read.

@@ -15,11 +15,11 @@ from textual.binding import Binding
 
 
 def _screen_classes() -> list[type[Any]]:
-    from .screens import (appointment, break_glass, decision, forward, help, inbox, item, lock,
-                          message, pools, questionnaire, renewal, reply, result, support)
+    from .screens import (absence, appointment, break_glass, decision, forward, help, inbox, intake, item, lock,
+                          message, phone, pools, questionnaire, renewal, reply, result, support)
 
-    mods = (break_glass, forward, help, inbox, item, lock, message, pools,
-            reply, support, appointment, decision, questionnaire, renewal, result)
+    mods = (break_glass, forward, help, inbox, item, lock, message, pools, reply, support,
+            decision, renewal, result, questionnaire, appointment, intake, phone, absence)
     out: list[type[Any]] = []
     for mod in mods:
         for value in vars(mod).values():

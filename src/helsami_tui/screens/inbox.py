@@ -12,7 +12,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
-from ..client.models import InboxItem, Pool
+from ..client.models import Absence, InboxItem, Pool
 from ..i18n import t, tn
 from ..messages import ConnectionState, ItemChanged, ItemGone, PageLoaded, PoolsLoaded
 from ..safetext import safe_text
@@ -41,6 +41,9 @@ class InboxScreen(Screen[None]):
     VirtualList { height: 1fr; }
     #empty { height: 1; padding: 0 1; display: none; }
     #empty.shown { display: block; }
+    #away { height: auto; padding: 0 1; background: $warning; color: $background; text-style: bold;
+            display: none; }
+    #away.shown { display: block; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", t("action.open")),
@@ -50,6 +53,8 @@ class InboxScreen(Screen[None]):
         Binding("r", "reply", t("action.reply")),
         Binding("d", "complete", t("action.complete")),
         Binding("p", "pick_pool", t("action.pools")),
+        Binding("n", "phone_message", t("action.phone_message")),
+        Binding("f7", "absence", t("action.absence")),
         Binding("tab", "next_pool", t("action.next_pool"), show=False),
         Binding("slash", "search", t("action.search")),
         Binding("t", "filter_type", t("action.filter_type"), show=False),
@@ -70,6 +75,7 @@ class InboxScreen(Screen[None]):
         self.generation = 0
         self.source: InboxSource | None = None
         self._restore_key: str | None = None  # after a refresh, put the cursor back on this item
+        self.absence: Absence | None = None
 
     @property
     def happ(self) -> HelsamiApp:
@@ -77,6 +83,7 @@ class InboxScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(t("app.offline"), id="offline")
+        yield Static("", id="away")
         yield Static(Text(t("app.loading")), id="pools")
         yield Static("", id="filters")
         yield VirtualList(None, columns(), id="list")
@@ -88,6 +95,7 @@ class InboxScreen(Screen[None]):
         me = self.happ.me
         self.sub_title = me.display if me else ""
         self.load_pools()
+        self.load_absence()
         self.query_one(VirtualList).focus()
 
     # -- pools --------------------------------------------------------------------------------
@@ -367,7 +375,45 @@ class InboxScreen(Screen[None]):
         elif self.query_state.text:
             self._requery(text=None)
 
+    # -- phone messages and absence -------------------------------------------------------------
+    def action_phone_message(self) -> None:
+        from .phone import PhoneMessageScreen
+
+        pool = self.current_pool()
+        self.app.push_screen(PhoneMessageScreen(default_target=pool.ref if pool is not None and pool.id else None))
+
+    def action_absence(self) -> None:
+        from .absence import AbsenceScreen
+
+        def done(state: Absence | None) -> None:
+            if state is not None:
+                self.show_absence(state)
+
+        self.app.push_screen(AbsenceScreen(self.absence), done)
+
+    @work(exclusive=True, group="absence")
+    async def load_absence(self) -> None:
+        try:
+            state = await self.happ.client.absence()
+        except Exception:  # noqa: BLE001 - a portal without absence: nothing to show
+            return
+        self.show_absence(state)
+
+    def show_absence(self, state: Absence) -> None:
+        self.absence = state
+        banner = self.query_one("#away", Static)
+        banner.set_class(state.away, "shown")
+        if state.away:
+            line = (t("absence.banner", name="{name}") if state.delegate_ref else t("absence.banner_none"))
+            before, _, after = line.partition("{name}")
+            banner.update(Text.assemble(before, safe_text(state.delegate_display or state.delegate_ref,
+                                                          multiline=False) if state.delegate_ref else "", after))
+        else:
+            banner.update("")
+
     def retranslate(self) -> None:
+        if self.absence is not None:
+            self.show_absence(self.absence)
         self.query_one(VirtualList).set_columns(columns())
         if self.source is not None:
             self.source._rows.clear()

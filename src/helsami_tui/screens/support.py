@@ -1,4 +1,5 @@
-"""For roles without an inbox (IT support, privacy officer): no patient data is shown here."""
+"""For roles without an inbox (IT support, privacy officer): inbox set-up and queue health, with
+no patient data at all (only counts, ages, inbox and staff directory names, portal software)."""
 
 from __future__ import annotations
 
@@ -9,26 +10,105 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from ..i18n import t
+from ..client.models import PortalStatus, Queue
+from ..i18n import format_age, t
 from ..safetext import safe_text
 
 if TYPE_CHECKING:
     from ..app import HelsamiApp
 
 
+def _minutes(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return format_age(value * 60)
+
+
+def _response(q: Queue) -> str:
+    if q.response_value is None:
+        return "–"
+    n = int(q.response_value) if float(q.response_value).is_integer() else q.response_value
+    if q.response_unit in ("d", "day", "days", ""):
+        return t("support.days", n=n)
+    return f"{n} {q.response_unit}"
+
+
+def portal_line(status: PortalStatus) -> Text:
+    out = Text(f"{t('support.portal')}: ", style="bold")
+    if status.reachable:
+        out.append_text(safe_text(f"{status.name} {t('support.version')} {status.version}", multiline=False))
+        ms = f"{status.latency_ms:.0f}" if status.latency_ms is not None else "?"
+        out.append(f" · {t('support.health_ok', ms=ms)}")
+    else:
+        out.append(t("support.health_down", error=""))
+        out.append_text(safe_text(status.error, multiline=False))
+    return out
+
+
+def queues_text(queues: list[Queue]) -> Text:
+    """Every inbox: set-up, members, depth. Inbox and staff names are directory data."""
+    names = {q.id: q.name for q in queues}
+    out = Text()
+    out.append(t("support.count", n=len(queues)) + "\n\n", style="bold")
+    for q in queues:
+        out.append_text(safe_text(q.name, multiline=False, style="bold"))
+        if not q.active:
+            out.append(f"  {t('support.inactive')}", style="bold")
+        out.append("\n  ")
+        out.append(f"{t('support.organization')}: ")
+        out.append_text(safe_text(q.organization or "–", multiline=False))
+        kind = t(f"support.kind.{q.kind}") if q.kind in ("clinical", "intake", "direct") else (q.kind or "–")
+        out.append(f" · {t('support.kind')}: ")
+        out.append_text(safe_text(kind, multiline=False))
+        out.append("\n  ")
+        out.append(f"{t('support.backup')}: ")
+        backup_id = q.backup.removeprefix("HealthcareService/")
+        out.append_text(safe_text(names.get(backup_id, backup_id) if backup_id else t("support.none"),
+                                  multiline=False))
+        if backup_id:
+            out.append(f", {t('support.delay')} {_minutes(q.delay_minutes)}")
+        out.append(f" · {t('support.response')}: {_response(q)}\n  ")
+        oldest = format_age(q.oldest_unopened_seconds) if q.oldest_unopened_seconds is not None else "–"
+        out.append(f"{t('support.waiting')}: {q.waiting} · {t('support.claimed')}: {q.claimed} · "
+                   f"{t('support.oldest')}: {oldest} · {t('support.escalated')}: {q.escalated_last_24h}\n  ")
+        out.append(f"{t('support.members')}: ")
+        if not q.member_list:
+            out.append(t("support.none"))
+        for i, m in enumerate(q.member_list):
+            if i:
+                out.append(", ")
+            out.append_text(safe_text(m.name or m.ref, multiline=False))
+            roles = ", ".join(t(f"role.{r}") if r in _ROLES else r for r in m.roles)
+            if roles:
+                out.append(" (")
+                out.append_text(safe_text(roles, multiline=False))
+                out.append(")")
+        out.append("\n\n")
+    return out
+
+
+_ROLES = ("physician", "nurse", "switchboard", "it-support", "privacy-officer")
+
+
 class SupportScreen(Screen[None]):
+    CSS = """
+    #support-head { height: auto; padding: 0 1; background: $panel; }
+    #support-body { height: 1fr; padding: 0 1; }
+    """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f5", "reload", t("action.refresh")),
         Binding("q", "app.quit", t("action.quit")),
     ]
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll():
-            yield Static(Text(t("support.title"), style="bold"))
-            yield Static(Text(t("app.loading")), id="queues")
+        yield Static(Text(t("support.title"), style="bold"), id="support-head")
+        with VerticalScroll(id="support-body"):
+            yield Static(Text(t("app.loading")), id="portal")
+            yield Static(Text(""), id="queues")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -37,26 +117,34 @@ class SupportScreen(Screen[None]):
     def action_reload(self) -> None:
         self.load()
 
+    def retranslate(self) -> None:
+        self.load()
+
     @work(exclusive=True)
     async def load(self) -> None:
         app: HelsamiApp = self.app  # type: ignore[assignment]
         me = app.me
-        out = Text()
+        head = Text(t("support.title") + "\n", style="bold")
         if me is not None:
-            out.append(t("support.signed_in_as") + " ")
-            out.append_text(safe_text(me.display, multiline=False))
-            out.append(f" ({', '.join(me.roles)})\n\n")
+            head.append(t("support.signed_in_as") + " ")
+            head.append_text(safe_text(me.display, multiline=False))
+            roles = ", ".join(t(f"role.{r}") if r in _ROLES else r for r in me.roles)
+            head.append(" (")
+            head.append_text(safe_text(roles, multiline=False))
+            head.append(")")
+        status = await app.client.portal_status()
+        try:
+            self.query_one("#support-head", Static).update(head)
+            self.query_one("#portal", Static).update(portal_line(status))
+        except NoMatches:
+            return
         try:
             queues = await app.client.queues()
         except Exception as e:  # noqa: BLE001
-            out.append_text(safe_text(str(e)))
-            self.query_one("#queues", Static).update(out)
+            body = safe_text(str(e))
+        else:
+            body = queues_text(queues)
+        try:
+            self.query_one("#queues", Static).update(body)
+        except NoMatches:
             return
-        out.append(f"{t('support.inbox'):<36} {t('support.waiting'):>8} {t('support.claimed'):>8} "
-                   f"{t('support.oldest'):>10}\n", style="bold")
-        for q in queues:
-            from ..i18n import format_age
-            oldest = format_age(q.oldest_unopened_seconds) if q.oldest_unopened_seconds is not None else "–"
-            out.append_text(safe_text(q.name[:36].ljust(36), multiline=False))
-            out.append(f" {q.waiting:>8} {q.claimed:>8} {oldest:>10}\n")
-        self.query_one("#queues", Static).update(out)
