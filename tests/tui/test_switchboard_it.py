@@ -272,3 +272,39 @@ async def test_it_view_shows_setup_health_and_no_patient_data(demo_portal: Embed
         await wait_for(pilot, lambda: "Members" in widget_text(s.query_one("#queues")), what="English")
         assert "version 0.1.0" in widget_text(s.query_one("#portal"))
     await app.client.aclose()
+
+
+# -- the client: a lost answer to $phone-message ----------------------------------------------------------
+
+async def test_phone_message_is_made_once_when_the_answer_is_lost(demo_portal: EmbeddedPortal) -> None:
+    import uuid
+
+    from helsami_tui.client.api import PortalClient
+    from helsami_tui.client.auth import TokenSession, demo_login
+
+    from .test_client import LoseAnswers
+
+    transport = LoseAnswers("$phone-message")
+    tokens = await demo_login(demo_portal.base_url, "sentralbord")
+    client = PortalClient(demo_portal.base_url, TokenSession(demo_portal.base_url, tokens), transport=transport,
+                          backoff=0.01)
+    patient = next(p for p in sorted(stored(demo_portal, "Patient"), key=lambda p: p["id"], reverse=True)
+                   if p.get("birthDate"))
+    found = await client.search_patients(patient["name"][0]["family"],
+                                         parse_birth_date(patient["birthDate"]))
+    assert [p.id for p in found] == [patient["id"]] or patient["id"] in [p.id for p in found]
+    assert all(p.national_id and p.birth_date is not None for p in found)
+    subject = f"Telefon {uuid.uuid4().hex[:6]}"
+    result = await client.phone_message(f"Patient/{patient['id']}", "HealthcareService/hs-fjordvik-psyk",
+                                        subject, "Ønsker å bli ringt opp.", str(uuid.uuid4()))
+    assert transport.lost == 1  # the first answer never came; the resend got the first result
+    assert result.replayed and result.item is not None
+    assert result.item.type == "phone-message" and result.item.subject == subject
+    assert result.item.owner_ref == "HealthcareService/hs-fjordvik-psyk"
+    assert result.message.medium == "phone" and result.message.category == "phone-message"
+    await client.aclose()
+    with demo_portal.store.read() as tx:
+        rows = tx.conn.execute(sa.select(task.c.id).where(task.c.code == "phone-message",
+                                                          task.c.patient == patient["id"])).all()
+    assert [r[0] for r in rows].count(result.item.id) == 1
+    assert sum(stored_task(demo_portal, r[0]).get("description") == subject for r in rows) == 1
