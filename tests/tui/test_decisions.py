@@ -488,3 +488,40 @@ def test_renewal_review_in_english_marks_warnings_with_text() -> None:
         set_language("nb")
     assert "WARNING: Reseptgruppe A." in out.plain
     assert "EXCEPTION" in out.plain and "The request names no earlier prescription." in out.plain
+
+
+# -- the client's decision operations and their typed errors -------------------------------------
+
+async def client_for(portal: EmbeddedPortal, user: str) -> Any:
+    from helsami_tui.client.api import PortalClient
+    from helsami_tui.client.auth import TokenSession, demo_login
+
+    return PortalClient(portal.base_url, TokenSession(portal.base_url, await demo_login(portal.base_url, user)),
+                        retries=0)
+
+
+async def test_client_decisions_raise_typed_errors_with_the_portals_words(demo_portal: EmbeddedPortal) -> None:
+    from helsami_tui.client.errors import AccessDenied, PortalError
+
+    tid, _ = find(demo_portal, "sykepleier", "renewal", "renewal-review", lambda t, r: True)
+    nurse = await client_for(demo_portal, "sykepleier")
+    try:
+        item = await nurse.task(tid)
+        with pytest.raises(AccessDenied) as denied:
+            await nurse.approve(item, acknowledge=[])
+        assert "pend" in str(denied.value).lower()
+        with pytest.raises(PortalError) as not_prescriber:  # a nurse cannot sign: 422
+            await nurse.pend(item, whoami_ref(demo_portal, "sykepleier"))
+        assert not_prescriber.value.status == 422
+        with pytest.raises(Conflict) as wrong_type:  # a renewal is not reviewed like a result
+            await nurse.mark_reviewed(item)
+        assert wrong_type.value.current is not None and wrong_type.value.current.id == tid
+        asked = await nurse.ask_info(item, "Bruker du fortsatt medisinen?")
+        assert asked.business_status == "waiting-for-patient" and asked.version > item.version
+        with pytest.raises(Conflict) as stale:  # based on the version before the question
+            await nurse.ask_info(item, "Og en ting til?")
+        assert stale.value.stale
+        thread = await nurse.decision_thread(asked)
+        assert thread is not None and any("Bruker du fortsatt medisinen?" in m.text for m in thread.messages)
+    finally:
+        await nurse.aclose()

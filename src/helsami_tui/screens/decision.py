@@ -164,6 +164,7 @@ class DecisionScreen(ItemScreen):
             if c.current is not None:
                 self.item = c.current
                 self.render_state()
+                self.render_context()
             self._refused(c)
             return
         except (AccessDenied, PortalError) as e:
