@@ -308,3 +308,22 @@ async def test_phone_message_is_made_once_when_the_answer_is_lost(demo_portal: E
                                                           task.c.patient == patient["id"])).all()
     assert [r[0] for r in rows].count(result.item.id) == 1
     assert sum(stored_task(demo_portal, r[0]).get("description") == subject for r in rows) == 1
+
+
+def test_a_phone_message_says_who_called_or_who_took_the_call() -> None:
+    from helsami_tui.client.models import Message
+    from helsami_tui.i18n import set_language
+    from helsami_tui.screens.item import message_block
+
+    set_language("nb")
+    base = {"resourceType": "Communication", "status": "completed", "sent": "2026-11-24T10:00:00Z",
+            "category": [{"coding": [{"system": "https://helsami.example/fhir/CodeSystem/communication-category",
+                                      "code": "phone-message"}]}],
+            "medium": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationMode",
+                                    "code": "PHONE"}]}],
+            "payload": [{"contentString": "Ring meg."}]}
+    taken = message_block(Message.from_fhir({**base, "sender": {"reference": "Practitioner/prac-0003",
+                                                                "display": "Sigrid Moen (tatt imot på telefon)"}}))
+    assert taken.plain.startswith("Telefon, registrert av: Sigrid Moen") and "Telefon" in taken.plain
+    caller = message_block(Message.from_fhir({**base, "sender": {"reference": "Patient/p1", "display": "Ola Nordmann"}}))
+    assert caller.plain.startswith("Telefon fra: Ola Nordmann")

@@ -50,8 +50,11 @@ def sender_name(m: Message, patient_name: str) -> str:
 def message_block(m: Message, tz: dt.tzinfo | None = None, patient_name: str = "") -> Text:
     """A message as shown to staff: sender (a proxy as "X on behalf of Y"), time, channel, text."""
     channel = t("channel.phone") if m.medium == "phone" else t("channel.portal")
-    kind = t("msg.from_staff") if m.category == "staff-reply" else (
-        t("msg.phone") if m.category == "phone-message" else t("msg.from_patient"))
+    if m.category == "phone-message":
+        # Registered by staff (the sender) for a caller, or a call noted as the caller's own message.
+        kind = t("msg.phone_from") if m.from_patient_side else t("msg.phone")
+    else:
+        kind = t("msg.from_staff") if m.category == "staff-reply" else t("msg.from_patient")
     head = Text.assemble(
         Text(f"{kind}: ", style="bold"), safe_text(sender_name(m, patient_name), multiline=False, style="bold"),
         Text(f"  ·  {when(m.sent, tz)}  ·  {channel}"),
