@@ -37,6 +37,8 @@ task = sa.Table(
     sa.Index("ix_task_last_updated", "last_updated", "id"),
     # The safety net's candidates: unopened items owned by one pool that have waited since a cutoff.
     sa.Index("ix_task_safety_net", "owner", "status", "business_status", "last_updated"),
+    # Covers the inbox counts (waiting, urgent, overdue) so they never read the rows themselves.
+    sa.Index("ix_task_pool_tally", "pool", "owner", "status", "priority_rank", "deadline"),
 )
 
 resource = sa.Table(

@@ -372,7 +372,7 @@ class Tx:
 def _add_new_indexes(conn: Connection) -> None:
     """Indexes added after a database was first made (create_all only makes missing tables)."""
     for ix in task.indexes:
-        if ix.name == "ix_task_safety_net":
+        if ix.name in ("ix_task_safety_net", "ix_task_pool_tally"):
             ix.create(conn, checkfirst=True)
 
 

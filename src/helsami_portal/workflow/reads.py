@@ -210,14 +210,21 @@ def pools_overview(store: Store, p: Principal) -> list[dict[str, Any]]:
     out = []
     with store.read() as tx:
         services = tx.get_many(f"HealthcareService/{sid}" for sid in sorted(p.pools))
+        ids = sorted(s["id"] for s in services)
+        # One pass over the covering index for all inboxes: waiting (still owned by the pool),
+        # urgent and overdue (open items, whoever holds them).
+        is_open = task.c.status.in_(c.OPEN_STATUSES)
+        rows = tx.conn.execute(sa.select(
+            task.c.pool,
+            sa.func.sum(sa.case((sa.and_(task.c.status == c.STATUS_WAITING,
+                                         task.c.owner == sa.literal("HealthcareService/") + task.c.pool), 1), else_=0)),
+            sa.func.sum(sa.case((task.c.priority_rank <= 2, 1), else_=0)),
+            sa.func.sum(sa.case((sa.and_(task.c.deadline != "", task.c.deadline < tx.now), 1), else_=0)),
+        ).where(task.c.pool.in_(ids), is_open).group_by(task.c.pool)).all()
+        counts = {r[0]: (int(r[1] or 0), int(r[2] or 0), int(r[3] or 0)) for r in rows}
         for svc in sorted(services, key=lambda s: s.get("name", "")):
-            sid = svc["id"]
-            open_items = sa.and_(task.c.pool == sid, task.c.status.in_(c.OPEN_STATUSES))
-            waiting = tx.count("Task", [task.c.pool == sid, task.c.status == c.STATUS_WAITING,
-                                        task.c.owner == f"HealthcareService/{sid}"])
-            urgent = tx.count("Task", [open_items, task.c.priority_rank <= 2])
-            overdue = tx.count("Task", [open_items, task.c.deadline != "", task.c.deadline < tx.now])
-            out.append({"id": sid, "name": svc.get("name", ""), "waiting": waiting, "urgent": urgent,
+            waiting, urgent, overdue = counts.get(svc["id"], (0, 0, 0))
+            out.append({"id": svc["id"], "name": svc.get("name", ""), "waiting": waiting, "urgent": urgent,
                         "overdue": overdue})
         mine = tx.count("Task", [task.c.owner == p.ref, task.c.status.in_(c.OPEN_STATUSES)])
     out.insert(0, {"id": "", "name": "", "personal": True, "waiting": mine, "urgent": 0, "overdue": 0})
