@@ -218,3 +218,13 @@ def test_reports_stored_before_the_release_column_existed_are_found(portal: Any)
         col = tx.conn.execute(sa.select(resource.c.text1).where(resource.c.rtype == "DiagnosticReport",
                                                                 resource.c.id == due)).scalar_one()
     assert any(e["url"] == c.EXT_RELEASED_AT for e in report["extension"]) and col == "clinician-or-14d|released"
+
+
+def test_access_log_gives_no_hint_of_an_unreleased_result() -> None:
+    """The patient's access log names result reads only generically (no word for results)."""
+    from helsami_portal.workflow.patient_records import _what
+
+    for description in ("result review of Task/t1: DiagnosticReport, Observation", "DiagnosticReport/dr-1",
+                        "inbox item Task/t1"):
+        text = _what(description, "read").lower()
+        assert "prøve" not in text and "resultat" not in text and "lab" not in text, text

@@ -39,16 +39,18 @@ LEVEL_TEXT = {
 }
 ROLE_TEXT = {"physician": "lege", "nurse": "sykepleier", "switchboard": "sentralbord",
              "it-support": "IT-støtte", "privacy-officer": "personvernrådgiver"}
+# Results, and the inbox items that carry them, are named only generically: the access log must
+# show every read, but must give no hint of a result that has not been released to the patient.
 WHAT_TEXT = {
     "Patient": "personopplysninger (navn, fødselsnummer, kontaktinformasjon)",
-    "Task": "henvendelsen din i innboksen",
+    "Task": "opplysninger om deg i en innboks",
     "Communication": "meldinger",
     "MedicationRequest": "legemidler",
     "AllergyIntolerance": "allergier",
     "Condition": "diagnoser",
     "Immunization": "vaksiner",
-    "DiagnosticReport": "prøvesvar",
-    "Observation": "prøvesvar (enkeltverdier)",
+    "DiagnosticReport": "helseopplysninger i journalen din",
+    "Observation": "helseopplysninger i journalen din",
     "QuestionnaireResponse": "skjema du har fylt ut",
     "Appointment": "timeavtaler",
     "RelatedPerson": "pårørende og fullmakter",
