@@ -84,7 +84,7 @@ def run(portal: str, *, rate: float, duration: float, patients: int, password: s
             try:
                 sims.append(SimPatient(name, sign_in(client, name, password)))
             except (httpx.HTTPError, RuntimeError) as e:
-                print(f"could not sign in {name}: {e}", file=sys.stderr)
+                print(f"could not sign in patient account {len(sims) + 1} ({type(e).__name__})", file=sys.stderr)
         if not sims:
             print("no patient could sign in; is the portal seeded?", file=sys.stderr)
             return 1

@@ -72,7 +72,6 @@ class HelsamiApp(App[None]):
     #offline { dock: top; height: 1; background: $warning; color: $background; text-style: bold;
                display: none; padding: 0 1; }
     #offline.shown { display: block; }
-    #too-small { display: none; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "help", t("action.help")),

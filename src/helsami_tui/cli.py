@@ -11,6 +11,7 @@ from typing import Any
 
 from . import __version__
 from .config import Settings, describe, load
+from .i18n import set_language, t
 
 DEMO_USERS = {"physician": "lege", "nurse": "sykepleier", "switchboard": "sentralbord", "it": "it"}
 
@@ -36,7 +37,6 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, filename=None)
 
     settings = load()
-    from .i18n import set_language, t
     try:
         set_language(settings.language)
     except ValueError:
@@ -69,7 +69,6 @@ def _show_code(code: str, uri: str) -> None:
     from rich.panel import Panel
     from rich.text import Text
 
-    from .i18n import t
     from .safetext import safe_text
     from .widgets.bigcode import big
 
@@ -82,7 +81,6 @@ def _show_code(code: str, uri: str) -> None:
 
 async def _device_sign_in(settings: Settings) -> Any:
     from .client.auth import poll_device_flow, start_device_flow
-    from .i18n import t
 
     flow = await start_device_flow(settings.portal)
     _show_code(flow.user_code, flow.verification_uri)
@@ -128,7 +126,6 @@ def run_portal(settings: Settings) -> int:
     from .client.api import PortalClient
     from .client.auth import TokenSession, TokenStore
     from .client.errors import ClientError
-    from .i18n import t
 
     store = TokenStore()
     tokens = store.load(settings.portal)
@@ -163,7 +160,6 @@ def run_demo(settings: Settings, username: str, *, fresh: bool, db: str | None) 
     from .app import HelsamiApp
     from .client.api import PortalClient
     from .client.auth import TokenSession, demo_login
-    from .i18n import t
 
     path = demo_db_path()
     if fresh and not db:

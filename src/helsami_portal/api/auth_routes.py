@@ -416,7 +416,6 @@ def verify_any(portal: Portal, tx: Tx, token: str) -> TokenClaims:
         portal._external = ext  # type: ignore[attr-defined]
     if ext is not None:
         try:
-            from .auth_routes import _issuer_of
             if _issuer_of(token) == ext.issuer:
                 return ext.verify(tx, token)
         except ValueError:

@@ -16,7 +16,7 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -26,9 +26,6 @@ from ..auth.principal import Principal
 from ..fhir.outcome import FhirError
 from ..store.store import Store
 from ..workflow import access
-
-if TYPE_CHECKING:
-    pass
 
 log = logging.getLogger("helsami_portal.events")
 POLL_SECONDS = 2.0

@@ -14,7 +14,6 @@ import json
 import os
 import secrets
 import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -230,6 +229,3 @@ def _peek_header(token: str) -> dict[str, Any]:
     head = token.split(".", 1)[0]
     return json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
 
-
-def now_ts() -> float:
-    return time.time()

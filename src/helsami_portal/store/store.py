@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from ..fhir import timeutil
 from ..fhir.outcome import FhirError
-from ..fhir.registry import DEFS, TASK, ResourceDef, task_columns
+from ..fhir.registry import DEFS, ResourceDef, task_columns
 from .db import is_sqlite
 from .schema import event, history, metadata, resource, task
 
@@ -209,11 +209,7 @@ class Tx:
             if current is None:
                 raise FhirError(404, f"{rtype}/{rid} does not exist.")
             return [current]  # bulk-loaded, never changed
-        versions = [json.loads(r[0]) for r in rows]
-        if versions[-1]["meta"]["versionId"] != "1" and len(versions) < count:
-            # The first version was bulk-loaded without a history row: rebuild what we can say of it.
-            pass
-        return versions
+        return [json.loads(r[0]) for r in rows]
 
     def find_by_ident(self, rtype: str, ident: str) -> Resource | None:
         row = self.conn.execute(sa.select(resource.c.content).where(
@@ -277,7 +273,7 @@ class Tx:
         task_rows: list[dict[str, Any]] = []
         res_rows: list[dict[str, Any]] = []
         hist_rows: list[dict[str, Any]] = []
-        meta = {"versionId": "1", "lastUpdated": _fhir_instant(self.now)}
+        meta = {"versionId": "1", "lastUpdated": self.now}
         for i, r in enumerate(resources):
             rtype = r["resourceType"]
             r = dict(r)
@@ -314,7 +310,7 @@ class Tx:
             self._keep_first_version(rtype, rid)
         r = dict(r)
         r["meta"] = {**(r.get("meta") or {}), "versionId": str(new_version),
-                     "lastUpdated": _fhir_instant(self.now)}
+                     "lastUpdated": self.now}
         content = _dumps(r)
         if rtype == "Task":
             stmt = task.update().where(task.c.id == rid, task.c.version_id == expected_version).values(
@@ -376,11 +372,6 @@ def _add_new_indexes(conn: Connection) -> None:
             ix.create(conn, checkfirst=True)
 
 
-def _fhir_instant(col: str) -> str:
-    # The column form has microseconds; FHIR's instant allows them, keep them for ordering.
-    return col
-
-
 def _task_cols(r: Resource) -> dict[str, Any]:
     cols = task_columns(r)
     cols["authored"] = timeutil.norm(cols["authored"])
@@ -433,5 +424,3 @@ def _after(cols: list[sa.ColumnElement[Any]], descs: list[bool], values: list[An
         ors.append(sa.and_(*ands))
     return sa.or_(*ors)
 
-
-TASK_DEF = TASK

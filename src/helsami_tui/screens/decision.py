@@ -80,16 +80,7 @@ class DecisionScreen(ItemScreen):
 
     async def _load(self) -> None:
         client = self.happ.client
-        pid = self.item.patient_ref.removeprefix("Patient/")
-        try:
-            self.patient = await client.patient(pid, today=self.happ.today()) if pid else None
-            self.patient_denied = None
-        except AccessDenied as e:
-            self.patient = None
-            self.patient_denied = str(e)
-        except Exception as e:  # noqa: BLE001
-            self.happ.report(e)
-        self.render_banner()
+        await self._load_patient()
         try:
             self.review = await self.fetch_review()
             self.review_error = None

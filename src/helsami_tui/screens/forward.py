@@ -18,6 +18,21 @@ from ..client.models import InboxItem, Target
 from ..i18n import t
 from ..safetext import safe_text
 
+def filter_targets(targets: list[Target], text: str, exclude: str = "") -> list[Target]:
+    """The targets whose name contains every typed word (and that are not `exclude`)."""
+    words = text.lower().split()
+    return [x for x in targets if x.ref != exclude and all(w in x.name.lower() for w in words)]
+
+
+def fill_targets(box: OptionList, shown: list[Target], *, highlight_first: bool = False) -> None:
+    """Show targets in a list as "Innboks: name" / "Person: name" (names are untrusted text)."""
+    box.clear_options()
+    box.add_options([Option(Text.assemble(Text(t("forward.kind." + x.kind) + ": ", style="bold"),
+                                          safe_text(x.name, multiline=False))) for x in shown])
+    if highlight_first and shown:
+        box.highlighted = 0
+
+
 if TYPE_CHECKING:
     from ..app import HelsamiApp
 
@@ -74,13 +89,8 @@ class ForwardScreen(ModalScreen[None]):
                 pass  # closed meanwhile
 
     def show(self, text: str) -> None:
-        words = text.lower().split()
-        self.shown = [x for x in self.targets if all(w in x.name.lower() for w in words)
-                      and x.ref != self.item.owner_ref]
-        box = self.query_one("#targets", OptionList)
-        box.clear_options()
-        box.add_options([Option(Text.assemble(Text(t("forward.kind." + x.kind) + ": ", style="bold"),
-                                              safe_text(x.name, multiline=False))) for x in self.shown])
+        self.shown = filter_targets(self.targets, text, self.item.owner_ref)
+        fill_targets(self.query_one("#targets", OptionList), self.shown)
 
     @on(Input.Changed, "#filter")
     def _filter(self, event: Input.Changed) -> None:

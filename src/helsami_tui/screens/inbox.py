@@ -8,7 +8,6 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
@@ -33,9 +32,6 @@ class InboxScreen(Screen[None]):
     CSS = """
     #pools { height: auto; padding: 0 1; background: $panel; }
     #filters { height: 1; padding: 0 1; color: $text-muted; }
-    #offline { dock: top; height: 1; background: $warning; color: $background; text-style: bold;
-               padding: 0 1; display: none; }
-    #offline.shown { display: block; }
     #search { dock: bottom; display: none; }
     #search.shown { display: block; }
     VirtualList { height: 1fr; }

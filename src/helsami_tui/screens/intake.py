@@ -19,24 +19,19 @@ from textual.containers import Vertical, VerticalScroll
 from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, OptionList, Static
-from textual.widgets.option_list import Option
 
 from ..client.models import InboxItem, Target
 from ..i18n import t
 from ..safetext import safe_text
 from ..sources import Query
 from ..widgets.virtual_list import VirtualList
+from .forward import fill_targets, filter_targets
 from .inbox import InboxScreen
 
 if TYPE_CHECKING:
     from ..app import HelsamiApp
 
 PREVIEW_DELAY = 0.12  # seconds the cursor rests on an item before its thread is fetched
-
-
-def filter_targets(targets: list[Target], text: str, exclude: str = "") -> list[Target]:
-    words = text.lower().split()
-    return [x for x in targets if x.ref != exclude and all(w in x.name.lower() for w in words)]
 
 
 class RouteScreen(ModalScreen["tuple[Target, str] | None"]):
@@ -95,12 +90,7 @@ class RouteScreen(ModalScreen["tuple[Target, str] | None"]):
 
     def show(self, text: str) -> None:
         self.shown = filter_targets(self.targets, text, self.item.owner_ref)
-        box = self.query_one("#targets", OptionList)
-        box.clear_options()
-        box.add_options([Option(Text.assemble(Text(t("forward.kind." + x.kind) + ": ", style="bold"),
-                                              safe_text(x.name, multiline=False))) for x in self.shown])
-        if self.shown:
-            box.highlighted = 0
+        fill_targets(self.query_one("#targets", OptionList), self.shown, highlight_first=True)
 
     @on(Input.Changed, "#filter")
     def _filter(self, event: Input.Changed) -> None:

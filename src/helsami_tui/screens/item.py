@@ -10,7 +10,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
@@ -69,9 +69,6 @@ def criticality(code: str) -> str:
 
 class ItemScreen(Screen[None]):
     CSS = """
-    #offline { dock: top; height: 1; background: $warning; color: $background; text-style: bold;
-               padding: 0 1; display: none; }
-    #offline.shown { display: block; }
     #banner { height: auto; padding: 0 1; background: $panel; }
     #state { height: auto; padding: 0 1; }
     #body { height: 1fr; }
@@ -130,11 +127,11 @@ class ItemScreen(Screen[None]):
         except NoMatches:
             return  # the screen was closed while the portal answered: nothing to show any more
 
-    async def _load(self) -> None:
-        client = self.happ.client
+    async def _load_patient(self) -> str:
+        """Read the patient for the banner (a refusal is shown there, not raised); returns the id."""
         pid = self.item.patient_ref.removeprefix("Patient/")
         try:
-            self.patient = await client.patient(pid, today=self.happ.today()) if pid else None
+            self.patient = await self.happ.client.patient(pid, today=self.happ.today()) if pid else None
             self.patient_denied = None
         except AccessDenied as e:
             self.patient = None
@@ -142,6 +139,11 @@ class ItemScreen(Screen[None]):
         except Exception as e:  # noqa: BLE001
             self.happ.report(e)
         self.render_banner()
+        return pid
+
+    async def _load(self) -> None:
+        client = self.happ.client
+        pid = await self._load_patient()
         try:
             if self.item.has_thread:
                 self.thread = await client.thread(self.item.focus_ref)

@@ -23,7 +23,7 @@ from ..client.errors import Offline
 from ..client.models import PatientSummary, PhoneMessageResult, Target
 from ..i18n import t, tn
 from ..safetext import safe_text
-from .intake import filter_targets
+from .forward import fill_targets, filter_targets
 
 if TYPE_CHECKING:
     from ..app import HelsamiApp
@@ -171,12 +171,7 @@ class PhoneMessageScreen(ModalScreen["PhoneMessageResult | None"]):
 
     def show_targets(self, text: str) -> None:
         self.shown_targets = filter_targets(self.targets, text)
-        box = self.query_one("#targets", OptionList)
-        box.clear_options()
-        box.add_options([Option(Text.assemble(Text(t("forward.kind." + x.kind) + ": ", style="bold"),
-                                              safe_text(x.name, multiline=False))) for x in self.shown_targets])
-        if self.shown_targets:
-            box.highlighted = 0
+        fill_targets(self.query_one("#targets", OptionList), self.shown_targets, highlight_first=True)
 
     @on(Input.Changed, "#target-filter")
     def _filter_targets(self, event: Input.Changed) -> None:
