@@ -2,9 +2,13 @@
 several portal processes on PostgreSQL, while the simulator sends new patient messages.
 
     python bench/load.py [--staff 50] [--items 10000] [--workers 2] [--db postgres|sqlite]
+                         [--claim list|next|both] [--seconds 60]
 
-Prints throughput and latency percentiles per operation, and the correctness counts (which
-must all be zero: double claims, lost or duplicated replies, items in no final state).
+`--claim list`: each lists the pool and claims one of its first 20 rows with `$claim` (and may lose
+it to a colleague: a wasted claim); `--claim next`: each takes the next item with `$claim-next`
+(the server picks it); `both` runs one after the other, each on a fresh database. Prints
+throughput, latency percentiles per operation, the share of wasted claims, and the correctness
+counts (which must all be zero: double claims, lost or duplicated replies, items in no final state).
 """
 
 from __future__ import annotations
@@ -33,8 +37,16 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def measure(*, staff: int = 50, items: int = 10_000, workers: int = 2, db: str = "postgres",
-            patient_rate: float = 5.0) -> dict[str, Any]:
+def measure(
+    *,
+    staff: int = 50,
+    items: int = 10_000,
+    workers: int = 2,
+    db: str = "postgres",
+    patient_rate: float = 5.0,
+    claim: str = "list",
+    seconds: float = 3600.0,
+) -> dict[str, Any]:
     from helsami_portal import loadtest, simulate
     from helsami_portal.seed import seed
     from helsami_portal.store.db import make_engine
@@ -43,6 +55,7 @@ def measure(*, staff: int = 50, items: int = 10_000, workers: int = 2, db: str =
     name = None
     if db == "postgres":
         import psycopg
+
         name = f"helsami_bench_load_{os.getpid()}"
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -55,8 +68,22 @@ def measure(*, staff: int = 50, items: int = 10_000, workers: int = 2, db: str =
     seed(store)
     loadtest.prepare(store, staff=staff, items=items)
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "helsami_portal.cli", "serve", "--db", url, "--port", str(port),
-                             "--workers", str(workers)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "helsami_portal.cli",
+            "serve",
+            "--db",
+            url,
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(150):
@@ -67,18 +94,32 @@ def measure(*, staff: int = 50, items: int = 10_000, workers: int = 2, db: str =
                 time.sleep(0.2)
         stats: dict[str, int] = {}
         stop = threading.Event()
-        writer = threading.Thread(target=simulate.run, args=(base,), kwargs=dict(
-            rate=patient_rate, duration=0, patients=3, password="demo", stats=stats, stop=stop, quiet=True),
-            daemon=True)
+        writer = threading.Thread(
+            target=simulate.run,
+            args=(base,),
+            kwargs=dict(rate=patient_rate, duration=0, patients=3, password="demo", stats=stats, stop=stop, quiet=True),
+            daemon=True,
+        )
         writer.start()
         try:
-            result = loadtest.run(base, staff=staff, max_seconds=3600.0)
+            result = loadtest.run(base, staff=staff, max_seconds=seconds, claim_next=claim == "next")
         finally:
             stop.set()
             writer.join(30)
         counts = loadtest.verify(store, result)
-        return {"db": db, "portal_processes": workers, "staff": staff, "items": items,
-                **result.summary(), "patient_traffic": dict(stats), "verify": counts}
+        tried = result.outcomes.get("claims tried", 0)
+        wasted = result.outcomes.get("claims wasted", 0)
+        return {
+            "db": db,
+            "portal_processes": workers,
+            "staff": staff,
+            "items": items,
+            "claim": claim,
+            **result.summary(),
+            "wasted_claims_pct": round(100 * wasted / tried, 1) if tried else 0.0,
+            "patient_traffic": dict(stats),
+            "verify": counts,
+        }
     finally:
         proc.terminate()
         try:
@@ -88,19 +129,36 @@ def measure(*, staff: int = 50, items: int = 10_000, workers: int = 2, db: str =
         store.engine.dispose()
         if name:
             import psycopg
+
             with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def print_result(r: dict[str, Any]) -> None:
-    print(f"load: {r['staff']} staff, {r['items']:,} items, {r['portal_processes']} portal process(es) on {r['db']}: "
-          f"{r['completed']:,} completed in {r['seconds']:.1f} s = {r['items_per_second']} items/s")
+    how = "$claim-next" if r.get("claim") == "next" else "list + $claim"
+    print(
+        f"load ({how}): {r['staff']} staff, {r['items']:,} items, {r['portal_processes']} portal process(es) on "
+        f"{r['db']}: {r['completed']:,} completed in {r['seconds']:.1f} s = {r['items_per_second']} items/s; "
+        f"wasted claims {r['wasted_claims_pct']} %"
+    )
     for op, lat in r["latency_ms"].items():
-        print(f"  {op:>9}: n={lat['n']:>6}  p50 {lat['p50']:>7.1f} ms  p95 {lat['p95']:>7.1f} ms  p99 {lat['p99']:>7.1f} ms")
+        print(
+            f"  {op:>9}: n={lat['n']:>6}  p50 {lat['p50']:>7.1f} ms  p95 {lat['p95']:>7.1f} ms  p99 {lat['p99']:>7.1f} ms"
+        )
     v = r["verify"]
-    print("  must be zero: " + ", ".join(f"{k} {v[k]}" for k in ("double claims", "duplicated replies", "lost replies",
-                                                                  "items in an unknown state",
-                                                                  "completed without exactly one reply")))
+    print(
+        "  must be zero: "
+        + ", ".join(
+            f"{k} {v[k]}"
+            for k in (
+                "double claims",
+                "duplicated replies",
+                "lost replies",
+                "items in an unknown state",
+                "completed without exactly one reply",
+            )
+        )
+    )
     print(f"  outcomes: {r['outcomes']}; patient traffic meanwhile: {r['patient_traffic']}")
 
 
@@ -110,14 +168,28 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--items", type=int, default=10_000)
     ap.add_argument("--workers", type=int, default=2, help="portal processes (PostgreSQL)")
     ap.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
+    ap.add_argument("--claim", choices=["list", "next", "both"], default="both")
+    ap.add_argument("--seconds", type=float, default=60.0, help="stop each run after this long")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
-    print(f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-    r = measure(staff=args.staff, items=args.items, workers=args.workers, db=args.db)
-    print_result(r)
+    print(
+        f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
+        f"load average {os.getloadavg()[0]:.1f}, Python {platform.python_version()}"
+    )
+    results = []
+    for claim in ["list", "next"] if args.claim == "both" else [args.claim]:
+        r = measure(
+            staff=args.staff, items=args.items, workers=args.workers, db=args.db, claim=claim, seconds=args.seconds
+        )
+        print_result(r)
+        results.append(r)
     if args.json:
-        args.json.write_text(json.dumps(r, indent=2))
-    return 0 if all(r["verify"][k] == 0 for k in ("double claims", "duplicated replies", "lost replies")) else 1
+        args.json.write_text(json.dumps(results if len(results) > 1 else results[0], indent=2))
+    return (
+        0
+        if all(r["verify"][k] == 0 for r in results for k in ("double claims", "duplicated replies", "lost replies"))
+        else 1
+    )
 
 
 if __name__ == "__main__":

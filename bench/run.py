@@ -23,14 +23,17 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import clinic as clinic_bench  # noqa: E402  (bench/clinic.py)
+import load as load_bench  # noqa: E402  (bench/load.py)
+
 import portal as portal_bench  # noqa: E402  (bench/portal.py)
 import tui as tui_bench  # noqa: E402  (bench/tui.py)
-import load as load_bench  # noqa: E402  (bench/load.py)
 
 
 def postgres_up() -> bool:
     try:
         import psycopg
+
         with psycopg.connect(portal_bench.PG_ADMIN, connect_timeout=3):
             return True
     except Exception:
@@ -72,40 +75,48 @@ def ms(d: dict[str, float], a: str = "median", b: str = "p99", digits: int = 1) 
 def print_report(report: dict[str, Any]) -> None:
     c = report["conditions"]
     print()
-    print(f"HelsaMi Innboks benchmarks, {report['finished']}  ({'quick' if report['quick'] else 'full'} run, "
-          f"{report['seconds']:.0f} s)")
-    print(f"machine: {c['machine']} {c['arch']} ({c['cpu']}), {c['cores']} cores, load average at start "
-          f"{c['load_avg']:.1f}; Python {c['python']}, Textual {c['textual']}")
+    print(
+        f"HelsaMi Innboks benchmarks, {report['finished']}  ({'quick' if report['quick'] else 'full'} run, "
+        f"{report['seconds']:.0f} s)"
+    )
+    print(
+        f"machine: {c['machine']} {c['arch']} ({c['cpu']}), {c['cores']} cores, load average at start "
+        f"{c['load_avg']:.1f}; Python {c['python']}, Textual {c['textual']}"
+    )
     print()
     print("Portal: one 50-item inbox page (with _include of threads and patients) over HTTP, beside the SQL behind it")
-    print(f"  {'db':8} {'tasks':>10} {'pool':>7} {'req':>4}  {'first page':>15}  {'next page':>15}  {'raw SQL':>13}  "
-          f"{'SQL+includes':>13}  {'+access log':>13}   (ms, median / p99)")
+    print(
+        f"  {'db':8} {'tasks':>10} {'pool':>7} {'req':>4}  {'first page':>15}  {'next page':>15}  {'raw SQL':>13}  "
+        f"{'SQL+includes':>13}  {'+access log':>13}   (ms, median / p99)"
+    )
     for r in report["portal"]:
         if "error" in r:
             print(f"  {r['db']:8} {r['tasks']:>10,}  failed: {r['error']}")
             continue
-        print(f"  {r['db']:8} {r['tasks']:>10,} {r['pool_waiting']:>7,} {r['requests']:>4}  "
-              f"{ms(r['first_page_ms']):>15}  {ms(r['next_page_ms']):>15}  {ms(r['raw_sql_ms'], digits=2):>13}  "
-              f"{ms(r['raw_sql_with_includes_ms'], digits=2):>13}  "
-              f"{ms(r['sql_with_access_log_ms'], digits=2) if 'sql_with_access_log_ms' in r else '-':>13}")
+        print(
+            f"  {r['db']:8} {r['tasks']:>10,} {r['pool_waiting']:>7,} {r['requests']:>4}  "
+            f"{ms(r['first_page_ms']):>15}  {ms(r['next_page_ms']):>15}  {ms(r['raw_sql_ms'], digits=2):>13}  "
+            f"{ms(r['raw_sql_with_includes_ms'], digits=2):>13}  "
+            f"{ms(r['sql_with_access_log_ms'], digits=2) if 'sql_with_access_log_ms' in r else '-':>13}"
+        )
+        if "anchor_ms" in r:  # the page's own statements replayed through the bare driver (bench/portal.py)
+            print(
+                f"  {'':8} {'':>10} {'':>7} {'':>4}  anchor {ms(r['anchor_ms'], digits=2)} ms "
+                f"({r['anchor_statements']} statements), page / anchor {r['page_over_anchor']:.1f}x"
+            )
     for note in report.get("notes", []):
         print(f"  note: {note}")
     print()
-    print("Terminal app: headless run_test 120x40, signed in as the demo physician, in a pool of N open items")
-    print(f"  {'pool':>8}  {'start→first row':>15}  {'→painted':>9}  {'down: key→frame':>16}  {'list render':>12}  "
-          f"{'cpu/move':>9}  {'pgdn: key→frame':>16}  {'RSS first/after scroll/peak':>28}  {'scrolled':>8}  {'held':>6}")
-    print(f"  {'':>8}  {'s':>15}  {'s':>9}  {'ms mean / p99':>16}  {'ms mean/p99':>12}  {'ms mean':>9}  "
-          f"{'ms mean / p99':>16}  {'MiB':>28}  {'rows':>8}  {'items':>6}")
-    for r in report["tui"]:
-        if "error" in r:
-            print(f"  {r['pool']:>8,}  failed: {r['error']}")
-            continue
-        d, p = r["cursor_down"], r["page_down"]
-        print(f"  {r['pool_total']:>8,}  {r['start_to_first_row_s']:>15.3f}  {r['start_to_first_row_painted_s']:>9.3f}  "
-              f"{ms(d, 'mean_ms', 'p99_ms'):>16}  {ms(r['cursor_down_list_render'], 'mean_ms', 'p99_ms'):>12}  "
-              f"{r['cursor_down_cpu']['mean_ms']:>9.1f}  {ms(p, 'mean_ms', 'p99_ms'):>16}  "
-              f"{r['rss_first_row_mib']:>10.0f} / {r['rss_after_scroll_mib']:>5.0f} / {r['rss_peak_mib']:>5.0f}  "
-              f"{r['scrolled_to_row']:>8,}  {r['items_held']:>6,}")
+    print(
+        "Terminal app: signed in as the demo physician, in a pool of N open items (headless, on a pty, neomutt beside)"
+    )
+    tui_bench.print_table(report["tui"], indent="  ")
+    print()
+    clinic = report.get("clinic") or {}
+    if "error" in clinic:
+        print(f"Clinical work: failed: {clinic['error']}")
+    elif clinic:
+        clinic_bench.print_result(clinic)
     print()
     load = report.get("load")
     if not load:
@@ -137,11 +148,23 @@ def main(argv: list[str] | None = None) -> int:
     report: dict[str, Any] = {"conditions": cond, "quick": args.quick, "notes": notes}
     report["portal"] = run_portal(sizes, kinds, requests)
     report["tui"] = run_tui(pools, moves, pages, scroll)
+    print("  clinical work: item open, reply open, send, decision, the common job …", file=sys.stderr, flush=True)
+    try:
+        report["clinic"] = clinic_bench.run(rounds=10 if args.quick else 30, jobs=5 if args.quick else 10)
+    except Exception as e:  # noqa: BLE001 - reported with the other figures
+        traceback.print_exc()
+        report["clinic"] = {"error": f"{type(e).__name__}: {e}"}
     if "postgres" in kinds or not args.quick:
         staff, items = (10, 1_000) if args.quick else (50, 10_000)
         try:
-            report["load"] = load_bench.measure(staff=staff, items=items, workers=2,
-                                                db="postgres" if "postgres" in kinds else "sqlite")
+            report["load"] = load_bench.measure(
+                staff=staff,
+                items=items,
+                workers=2,
+                db="postgres" if "postgres" in kinds else "sqlite",
+                claim="next",
+                seconds=120.0,
+            )
         except Exception as e:  # noqa: BLE001 - reported with the other figures
             report["load"] = {"error": f"{type(e).__name__}: {e}"}
     else:
@@ -152,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     args.json.write_text(json.dumps(report, indent=2))
     print_report(report)
     print(f"\nwritten: {args.json}")
-    failed = [r for r in report["portal"] + report["tui"] + [report["load"] or {}] if "error" in r]
+    failed = [r for r in report["portal"] + report["tui"] + [report["load"] or {}, report["clinic"]] if "error" in r]
     return 1 if failed else 0
 
 

@@ -40,9 +40,18 @@ def main() -> None:
         print(f"run {i + 1}, nothing due: {moved} moved in {(time.perf_counter() - t0) * 1000:.1f} ms")
     old = timeutil.instant(now - dt.timedelta(days=30))
     with store.write() as tx:
-        ids = [r[0] for r in tx.conn.execute(sa.select(task.c.id).where(
-            task.c.status == "requested", task.c.business_status == "new",
-            task.c.owner.like("HealthcareService/%")).limit(args.due))]
+        ids = [
+            r[0]
+            for r in tx.conn.execute(
+                sa.select(task.c.id)
+                .where(
+                    task.c.status == "requested",
+                    task.c.business_status == "new",
+                    task.c.owner.like("HealthcareService/%"),
+                )
+                .limit(args.due)
+            )
+        ]
         for tid, content in tx.conn.execute(sa.select(task.c.id, task.c.content).where(task.c.id.in_(ids))).all():
             r = json.loads(content)
             r["meta"]["lastUpdated"] = old

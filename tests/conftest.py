@@ -1,13 +1,31 @@
-"""Shared fixtures: a seeded portal on SQLite and on PostgreSQL, and signed-in clients."""
+"""Shared fixtures: a seeded portal on SQLite and on PostgreSQL, and signed-in clients.
+
+The clock is the test suite's: every test runs with the process clock set to a reference time
+(`--reference-time`, by default REFERENCE below) and ticking from there, so the synthetic data
+(a pure function of SEED and the reference time) and every "now" in the portal and the terminal
+app are the same on any day the suite runs. CI runs the time-sensitive tests (marker `clock`) a
+second time a year ahead and in the other time zone.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import time_machine
+
+# A Wednesday morning in Oslo, in working hours (07:30 UTC = 08:30 CET).
+REFERENCE = dt.datetime(2026, 11, 25, 7, 30, tzinfo=dt.UTC)
+SEED = 1
+# The portal a test module shares is signed into by every test of the module, all from 127.0.0.1:
+# like an office behind one address, it gets a larger allowance of sign-in requests per minute (the
+# limit itself is tested with its default-sized values in tests/portal/test_signin_policy.py).
+SHARED_PORTAL_SETTINGS = {"device_authorizations_per_address": 2000}
 
 PG_ADMIN_URL = os.environ.get("HELSAMI_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -15,6 +33,7 @@ PG_ADMIN_URL = os.environ.get("HELSAMI_TEST_PG", "postgresql://postgres@127.0.0.
 def pg_available() -> bool:
     try:
         import psycopg
+
         with psycopg.connect(PG_ADMIN_URL.replace("postgresql://", "postgresql://", 1), connect_timeout=3):
             return True
     except Exception:
@@ -24,8 +43,89 @@ def pg_available() -> bool:
 _PG = pg_available()
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--reference-time",
+        default=REFERENCE.isoformat(),
+        help="the time the suite's clock starts at: an ISO 8601 instant, 'now' (the machine's clock, "
+        "not set), or '+Nd' (N days from the machine's clock); default %(default)s",
+    )
+
+
+def reference_time(value: str) -> dt.datetime | None:
+    """The instant `--reference-time` names; None for the machine's own clock."""
+    if value == "now":
+        return None
+    m = re.fullmatch(r"\+(\d+)d", value)
+    if m:
+        return dt.datetime.now(dt.UTC) + dt.timedelta(days=int(m.group(1)))
+    when = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if when.tzinfo is None:
+        raise pytest.UsageError("--reference-time needs a UTC offset (e.g. 2026-11-25T07:30:00Z)")
+    # A fixed-offset zone: time-machine would also change the process's local zone for a ZoneInfo.
+    return when.astimezone(dt.UTC)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.reference = reference_time(config.getoption("--reference-time"))  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def suite_clock(pytestconfig: pytest.Config) -> Iterator[dt.datetime | None]:
+    """Sets the process clock to the reference time for the whole session (it keeps ticking)."""
+    when: dt.datetime | None = pytestconfig.reference  # type: ignore[attr-defined]
+    if when is None:
+        yield None
+        return
+    with time_machine.travel(when, tick=True):
+        yield when
+
+
+@pytest.fixture(scope="session")
+def reference(pytestconfig: pytest.Config) -> dt.datetime:
+    """The instant the synthetic data is drawn around (the suite clock's start)."""
+    when: dt.datetime | None = pytestconfig.reference  # type: ignore[attr-defined]
+    return when or REFERENCE_NOW
+
+
+REFERENCE_NOW = dt.datetime.now(dt.UTC)
+
+
+# Modules whose tests depend on the date and the time of day (working hours, deadlines, the safety
+# net, 14-day releases, token lifetimes, ages of patients): marked `clock`, and run again by CI at a
+# reference time a year ahead in the other time zone. Tests that start other processes (which run on
+# the machine's own clock) are not among them.
+CLOCK_MODULES = {
+    "tests/portal/test_access_matrix.py",
+    "tests/portal/test_api.py",
+    "tests/portal/test_audit.py",
+    "tests/portal/test_auth.py",
+    "tests/portal/test_patient_api.py",
+    "tests/portal/test_phone_absence.py",
+    "tests/portal/test_questionnaires_appointments.py",
+    "tests/portal/test_renewals.py",
+    "tests/portal/test_results.py",
+    "tests/portal/test_routing.py",
+    "tests/portal/test_safety_net.py",
+    "tests/portal/test_synth.py",
+    "tests/tui/test_app.py",
+    "tests/tui/test_client.py",
+    "tests/tui/test_decisions.py",
+    "tests/tui/test_keymap.py",
+    "tests/tui/test_switchboard_it.py",
+    "tests/tui/test_workflows.py",
+}
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    root = Path(str(config.rootpath))
     for item in items:
+        try:
+            module = Path(str(item.path)).relative_to(root).as_posix()
+        except ValueError:
+            module = ""
+        if module in CLOCK_MODULES or "clock" in item.keywords:
+            item.add_marker(pytest.mark.clock)
         if "postgres" in item.keywords and not _PG:
             item.add_marker(pytest.mark.skip(reason="PostgreSQL on 127.0.0.1:5432 is not running"))
 
@@ -33,6 +133,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(scope="session")
 def blns() -> list[str]:
     import json
+
     path = Path(__file__).resolve().parents[1].parent / "shared" / "corpora" / "blns.json"
     if not path.exists():
         pytest.skip(f"the Big List of Naughty Strings is not at {path}")
@@ -42,6 +143,7 @@ def blns() -> list[str]:
 def make_pg_database() -> tuple[str, str]:
     """A fresh database for one test session; returns (url, name)."""
     import psycopg
+
     name = f"helsami_test_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -50,6 +152,7 @@ def make_pg_database() -> tuple[str, str]:
 
 def drop_pg_database(name: str) -> None:
     import psycopg
+
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

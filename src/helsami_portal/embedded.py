@@ -6,10 +6,12 @@ Only this class turns on `Settings.embedded_demo`, which enables the demo sign-i
 
 from __future__ import annotations
 
+import datetime as dt
 import socket
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -26,25 +28,61 @@ def free_port() -> int:
 
 
 class EmbeddedPortal:
-    def __init__(self, db_url: str, *, port: int | None = None, demo: bool = True, seed: bool = True,
-                 patients: int = 200, tasks: int = 600, run_jobs: bool = True) -> None:
+    def __init__(
+        self,
+        db_url: str,
+        *,
+        port: int | None = None,
+        demo: bool = True,
+        seed: bool = True,
+        patients: int = 200,
+        tasks: int = 600,
+        run_jobs: bool = True,
+        seed_value: int = 1,
+        reference: dt.datetime | None = None,
+        settings: dict[str, Any] | None = None,
+    ) -> None:
+        """`seed_value` and `reference` (the "now" the synthetic data is drawn around; the current
+        time when None) make the seeded data a pure function of the two. `settings` overrides
+        fields of the portal's Settings (limits, for example)."""
         self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        self.store = Store(make_engine(db_url))
+        timeout = (settings or {}).get("statement_timeout_ms", Settings.model_fields["statement_timeout_ms"].default)
+        self.store = Store(make_engine(db_url, statement_timeout_ms=timeout))
         self.store.create_schema()
         if seed:
+            import sqlalchemy as sa
+
             from .seed import seed as do_seed
             from .store.schema import task
-            import sqlalchemy as sa
+
             with self.store.read() as tx:
                 empty = not tx.conn.execute(sa.select(sa.func.count()).select_from(task)).scalar_one()
-            if empty:
-                do_seed(self.store, patients=patients, tasks=tasks)
-        self.settings = Settings(issuer=self.base_url, embedded_demo=demo, run_jobs=run_jobs)
+            if empty:  # bulk loading runs long statements: not under the serving statement timeout
+                loader = Store(make_engine(db_url, pool_size=1))
+                try:
+                    do_seed(loader, patients=patients, tasks=tasks, seed_value=seed_value, now=reference)
+                finally:
+                    loader.engine.dispose()
+        self.settings = Settings(issuer=self.base_url, embedded_demo=demo, run_jobs=run_jobs, **(settings or {}))
         self.app = create_app(self.store, self.settings)
-        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
-                                access_log=False, lifespan="on", timeout_graceful_shutdown=1,
-                                timeout_keep_alive=75)
+        from .api.logsafe import log_config
+
+        # No server banner; X-Forwarded-For is the app's business (Settings.trusted_proxies), not
+        # uvicorn's; tracebacks are logged without messages or values.
+        config = uvicorn.Config(
+            self.app,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            access_log=False,
+            lifespan="on",
+            timeout_graceful_shutdown=1,
+            timeout_keep_alive=75,
+            server_header=False,
+            proxy_headers=False,
+            log_config=log_config("WARNING", portal_loggers=False),
+        )
         self.server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
 
@@ -72,6 +110,7 @@ class EmbeddedPortal:
 
 def demo_db_path() -> Path:
     import platformdirs
+
     d = Path(platformdirs.user_data_dir("helsami-portal", appauthor=False))
     d.mkdir(parents=True, exist_ok=True)
     return d / "demo.sqlite3"

@@ -11,9 +11,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from .auth.tokens import hash_password
-from .fhir import conventions as c
-from .fhir import timeutil
+from .fhir import conventions as c, timeutil
+from .fhir.narrative import finish
 from .fhir.registry import ref_of
+from .store import tally
 from .store.schema import account, resource, task
 from .store.store import Store, row_columns
 
@@ -24,8 +25,9 @@ def _dumps(r: dict[str, Any]) -> str:
     return json.dumps(r, ensure_ascii=False, separators=(",", ":"))
 
 
-def load(store: Store, resources: Iterable[dict[str, Any]], *,
-         progress: Callable[[str], None] | None = None) -> dict[str, int]:
+def load(
+    store: Store, resources: Iterable[dict[str, Any]], *, progress: Callable[[str], None] | None = None
+) -> dict[str, int]:
     """Insert resources (referenced ones first) as version 1. Returns counts per type."""
     now = timeutil.instant()
     meta = {"versionId": "1", "lastUpdated": now}
@@ -46,12 +48,12 @@ def load(store: Store, resources: Iterable[dict[str, Any]], *,
     with store.engine.connect() as conn:
         conn = conn.execution_options(write=True)
         with conn.begin():
-            total = 0
             names: dict[str, str] = {}
-            for r in resources:
+            for total, r in enumerate(resources, start=1):
                 rtype = r["resourceType"]
                 r["meta"] = {**(r.get("meta") or {}), **meta}
                 _add_displays(r, names)
+                r = finish(r)
                 if rtype == "PractitionerRole":
                     prac = ref_of(r.get("practitioner"))
                     for svc in r.get("healthcareService") or []:
@@ -67,17 +69,28 @@ def load(store: Store, resources: Iterable[dict[str, Any]], *,
                         if i.get("system") == c.CLIENT_MESSAGE_ID:
                             sender = ref_of(r.get("sender"))
                             ident = f"{sender}|{i.get('value')}"
-                    others.append({"rtype": rtype, "id": r["id"], "version_id": 1, "last_updated": now,
-                                   "content": _dumps(r), "ident": ident,
-                                   **{k: cols.get(k, "") for k in ("patient", "ref1", "ref2", "code", "status",
-                                                                   "date", "text1")}})
+                    others.append(
+                        {
+                            "rtype": rtype,
+                            "id": r["id"],
+                            "version_id": 1,
+                            "last_updated": now,
+                            "content": _dumps(r),
+                            "ident": ident,
+                            **{
+                                k: cols.get(k, "")
+                                for k in ("patient", "ref1", "ref2", "code", "status", "date", "text1")
+                            },
+                        }
+                    )
                 counts[rtype] = counts.get(rtype, 0) + 1
-                total += 1
                 if len(others) + len(tasks) >= BATCH:
                     flush(conn)
                     if progress and total % 100_000 < BATCH:
                         progress(f"{total:,} resources ({time.monotonic() - started:.0f} s)")
             flush(conn)
+            if counts.get("Task"):
+                tally.recount(conn)  # the tasks bypassed the store: count them once, here
     return counts
 
 
@@ -124,7 +137,8 @@ def _ensure_pool(t: dict[str, Any], first_pool: dict[str, str]) -> None:
     pool = owner.split("/", 1)[1] if owner.startswith("HealthcareService/") else first_pool.get(owner, "")
     if pool:
         t.setdefault("extension", []).append(
-            {"url": c.EXT_TASK_POOL, "valueReference": {"reference": f"HealthcareService/{pool}"}})
+            {"url": c.EXT_TASK_POOL, "valueReference": {"reference": f"HealthcareService/{pool}"}}
+        )
 
 
 def add_accounts(store: Store, users: Iterable[Any]) -> int:
@@ -134,8 +148,16 @@ def add_accounts(store: Store, users: Iterable[Any]) -> int:
     for u in users:
         if u.password not in hashes:
             hashes[u.password] = hash_password(u.password)
-        rows.append({"username": u.username, "password_hash": hashes[u.password], "kind": u.kind,
-                     "resource": u.resource, "display": u.display, "disabled": False})
+        rows.append(
+            {
+                "username": u.username,
+                "password_hash": hashes[u.password],
+                "kind": u.kind,
+                "resource": u.resource,
+                "display": u.display,
+                "disabled": False,
+            }
+        )
     with store.write() as tx:
         existing = {r[0] for r in tx.conn.execute(sa.select(account.c.username))}
         new = [r for r in rows if r["username"] not in existing]
@@ -144,17 +166,28 @@ def add_accounts(store: Store, users: Iterable[Any]) -> int:
     return len(new)
 
 
-def seed(store: Store, *, patients: int = 200, tasks: int = 600, seed_value: int = 1,
-         now: dt.datetime | None = None, progress: Callable[[str], None] | None = None) -> dict[str, int]:
+def seed(
+    store: Store,
+    *,
+    patients: int = 200,
+    tasks: int = 600,
+    seed_value: int = 1,
+    now: dt.datetime | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, int]:
     from . import synth
 
     store.create_schema()
     with store.read() as tx:
         if tx.conn.execute(sa.select(sa.func.count()).select_from(task)).scalar_one():
-            raise SystemExit("The database already holds data; seed an empty database "
-                             "(or use --reset to drop everything first).")
-    counts = load(store, synth.generate(patients=patients, tasks=tasks, seed=seed_value,
-                                        now=now or timeutil.utcnow()), progress=progress)
+            raise SystemExit(
+                "The database already holds data; seed an empty database (or use --reset to drop everything first)."
+            )
+    counts = load(
+        store,
+        synth.generate(patients=patients, tasks=tasks, seed=seed_value, now=now or timeutil.utcnow()),
+        progress=progress,
+    )
     counts["accounts"] = add_accounts(store, synth.demo_users())
     counts["accounts"] += add_patient_accounts(store, limit=200)
     if not store.sqlite:
@@ -170,13 +203,25 @@ def add_patient_accounts(store: Store, *, limit: int) -> int:
     from types import SimpleNamespace
 
     with store.read() as tx:
-        rows = tx.conn.execute(sa.select(resource.c.id, resource.c.code, resource.c.content)
-                               .where(resource.c.rtype == "Patient").order_by(resource.c.id).limit(limit)).all()
+        rows = tx.conn.execute(
+            sa.select(resource.c.id, resource.c.code, resource.c.content)
+            .where(resource.c.rtype == "Patient")
+            .order_by(resource.c.id)
+            .limit(limit)
+        ).all()
     users = []
     for rid, fnr, content in rows:
         if not fnr:
             continue
         from .fhir.registry import human_name
-        users.append(SimpleNamespace(username=fnr, password="demo", kind="patient", resource=f"Patient/{rid}",
-                                     display=human_name(json.loads(content))))
+
+        users.append(
+            SimpleNamespace(
+                username=fnr,
+                password="demo",
+                kind="patient",
+                resource=f"Patient/{rid}",
+                display=human_name(json.loads(content)),
+            )
+        )
     return add_accounts(store, users)

@@ -18,9 +18,18 @@ from typing import Any
 import httpx
 
 SUBJECTS = [
-    "Spørsmål om blodprøvesvar", "Fornyelse av resept", "Bivirkninger av ny medisin", "Trenger sykmelding",
-    "Endre time", "Vondt i ryggen etter trening", "Feber hos barnet", "Oppfølging etter operasjon",
-    "Spørsmål om vaksine", "Søvnvansker", "Hoste som ikke gir seg", "Kontroll av blodtrykk",
+    "Spørsmål om blodprøvesvar",
+    "Fornyelse av resept",
+    "Bivirkninger av ny medisin",
+    "Trenger sykmelding",
+    "Endre time",
+    "Vondt i ryggen etter trening",
+    "Feber hos barnet",
+    "Oppfølging etter operasjon",
+    "Spørsmål om vaksine",
+    "Søvnvansker",
+    "Hoste som ikke gir seg",
+    "Kontroll av blodtrykk",
 ]
 TEXTS = [
     "Hei! Jeg lurer på om dere har fått svar på blodprøvene mine fra forrige uke?",
@@ -48,12 +57,20 @@ def sign_in(client: httpx.Client, username: str, password: str) -> str:
     r = client.post("/oauth/device_authorization", data={"client_id": "helsami-simulator"})
     r.raise_for_status()
     dev = r.json()
-    page = client.post("/device", data={"user_code": dev["user_code"], "username": username,
-                                        "password": password, "decision": "approve"})
+    page = client.post(
+        "/device",
+        data={"user_code": dev["user_code"], "username": username, "password": password, "decision": "approve"},
+    )
     if page.status_code != 200:
         raise RuntimeError(f"sign-in of {username} was refused ({page.status_code})")
-    tok = client.post("/oauth/token", data={"grant_type": "urn:ietf:params:oauth:grant-type:device_code",
-                                            "device_code": dev["device_code"], "client_id": "helsami-simulator"})
+    tok = client.post(
+        "/oauth/token",
+        data={
+            "grant_type": "urn:ietf:params:oauth:grant-type:device_code",
+            "device_code": dev["device_code"],
+            "client_id": "helsami-simulator",
+        },
+    )
     tok.raise_for_status()
     return str(tok.json()["access_token"])
 
@@ -62,20 +79,32 @@ def find_usernames(client: httpx.Client, n: int) -> list[str]:
     """The demo patient accounts, plus any listed in HELSAMI_SIM_USERS (comma-separated usernames,
     e.g. synthetic national ids of seeded patients, which sign in with the demo password)."""
     import os
+
     names = ["pasient", "pasient2", "fullmakt"]
     extra = [u for u in os.environ.get("HELSAMI_SIM_USERS", "").split(",") if u]
     return (names + extra)[: max(n, 1)]
 
 
-def run(portal: str, *, rate: float, duration: float, patients: int, password: str,
-        usernames: list[str] | None = None, rng: random.Random | None = None,
-        stats: dict[str, int] | None = None, stop: Any = None, quiet: bool = False) -> int:
+def run(
+    portal: str,
+    *,
+    rate: float,
+    duration: float,
+    patients: int,
+    password: str,
+    usernames: list[str] | None = None,
+    rng: random.Random | None = None,
+    stats: dict[str, int] | None = None,
+    stop: Any = None,
+    quiet: bool = False,
+) -> int:
     """Send traffic at `rate` actions per second for `duration` seconds (0 = until interrupted,
     or until `stop`, a threading.Event, is set)."""
     rng = rng or random.Random()
     stats = stats if stats is not None else {}
     stats.update({"threads": 0, "messages": 0, "renewals": 0, "errors": 0})
     import logging
+
     logging.getLogger("httpx").setLevel(logging.WARNING)
     with httpx.Client(base_url=portal.rstrip("/"), timeout=30) as client:
         names = usernames or find_usernames(client, patients)
@@ -89,7 +118,8 @@ def run(portal: str, *, rate: float, duration: float, patients: int, password: s
             print("no patient could sign in; is the portal seeded?", file=sys.stderr)
             return 1
         services: list[dict[str, Any]] = client.get(
-            "/patient/services", headers={"Authorization": f"Bearer {sims[0].token}"}).json()["services"]
+            "/patient/services", headers={"Authorization": f"Bearer {sims[0].token}"}
+        ).json()["services"]
         start = time.monotonic()
         n = 0
         while (duration <= 0 or time.monotonic() - start < duration) and not (stop is not None and stop.is_set()):
@@ -103,23 +133,43 @@ def run(portal: str, *, rate: float, duration: float, patients: int, password: s
                 patient = re.sub("^Patient/", "", acts[0]["patient"])
                 roll = rng.random()
                 if roll < 0.15:
-                    meds = client.get("/patient/medications", headers=headers,
-                                      params={"patient": patient}).json().get("entry") or []
+                    meds = (
+                        client.get("/patient/medications", headers=headers, params={"patient": patient})
+                        .json()
+                        .get("entry")
+                        or []
+                    )
                     if not meds:
                         continue
-                    r = client.post("/patient/renewals", headers=headers, json={
-                        "medication": rng.choice(meds)["resource"]["id"], "messageId": str(uuid.uuid4()),
-                        "text": "Jeg har snart brukt opp pakningen."})
+                    r = client.post(
+                        "/patient/renewals",
+                        headers=headers,
+                        json={
+                            "medication": rng.choice(meds)["resource"]["id"],
+                            "messageId": str(uuid.uuid4()),
+                            "text": "Jeg har snart brukt opp pakningen.",
+                        },
+                    )
                     stats["renewals"] += r.status_code == 201
                 elif sim.threads and roll < 0.5:
-                    r = client.post(f"/patient/threads/{rng.choice(sim.threads)}/messages", headers=headers,
-                                    json={"text": rng.choice(TEXTS), "messageId": str(uuid.uuid4())})
+                    r = client.post(
+                        f"/patient/threads/{rng.choice(sim.threads)}/messages",
+                        headers=headers,
+                        json={"text": rng.choice(TEXTS), "messageId": str(uuid.uuid4())},
+                    )
                     stats["messages"] += r.status_code == 201
                 else:
-                    r = client.post("/patient/threads", headers=headers, json={
-                        "patient": patient, "service": rng.choice(services)["id"],
-                        "subject": rng.choice(SUBJECTS), "text": rng.choice(TEXTS),
-                        "messageId": str(uuid.uuid4())})
+                    r = client.post(
+                        "/patient/threads",
+                        headers=headers,
+                        json={
+                            "patient": patient,
+                            "service": rng.choice(services)["id"],
+                            "subject": rng.choice(SUBJECTS),
+                            "text": rng.choice(TEXTS),
+                            "messageId": str(uuid.uuid4()),
+                        },
+                    )
                     if r.status_code == 201:
                         sim.threads.append(r.json()["thread"]["id"])
                         stats["threads"] += 1

@@ -31,8 +31,7 @@ from . import __version__
 from .i18n import t
 
 OK, WARN, FAIL, INFO = "ok", "warn", "fail", "info"
-DISCOVERY_FIELDS = ("issuer", "token_endpoint", "device_authorization_endpoint", "revocation_endpoint",
-                    "fhir_base_url")
+DISCOVERY_FIELDS = ("issuer", "token_endpoint", "device_authorization_endpoint", "revocation_endpoint", "fhir_base_url")
 MAX_SKEW = 60.0
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
 
@@ -62,9 +61,16 @@ class Report:
         return sum(c.status == WARN for c in self.checks)
 
     def render(self) -> str:
-        out = [t("doctor.title"),
-               t("doctor.version", version=__version__, python=platform.python_version(),
-                 platform=f"{platform.system()} {platform.machine()}"), ""]
+        out = [
+            t("doctor.title"),
+            t(
+                "doctor.version",
+                version=__version__,
+                python=platform.python_version(),
+                platform=f"{platform.system()} {platform.machine()}",
+            ),
+            "",
+        ]
         width = max((len(t(c.name)) for c in self.checks), default=10)
         for c in self.checks:
             label = t(f"doctor.{c.status}")
@@ -72,8 +78,11 @@ class Report:
             out.append(f"{label:<9} {t(c.name):<{width}}  {first}")
             out.extend(f"{'':<9} {'':<{width}}  {line}" for line in rest)
         out.append("")
-        out.append(t("doctor.summary_ok") if not self.failures and not self.warnings
-                   else t("doctor.summary", fail=self.failures, warn=self.warnings))
+        out.append(
+            t("doctor.summary_ok")
+            if not self.failures and not self.warnings
+            else t("doctor.summary", fail=self.failures, warn=self.warnings)
+        )
         return "\n".join(out)
 
 
@@ -94,6 +103,7 @@ def _error(e: Exception) -> str:
 
 # -- the checks ---------------------------------------------------------------------------------
 
+
 def check_portal(report: Report, http: httpx.Client, base: str) -> httpx.Response | None:
     start = time.perf_counter()
     try:
@@ -103,12 +113,14 @@ def check_portal(report: Report, http: httpx.Client, base: str) -> httpx.Respons
         return None
     ms = round((time.perf_counter() - start) * 1000)
     status = OK if resp.status_code == 200 else FAIL
-    lines = [t("doctor.portal_ok", url=base, status=resp.status_code, ms=ms,
-               time=_clean(resp.headers.get("date", "–"), 40))]
+    lines = [
+        t("doctor.portal_ok", url=base, status=resp.status_code, ms=ms, time=_clean(resp.headers.get("date", "–"), 40))
+    ]
     try:
         sw = resp.json().get("software") or {}
-        lines.append(t("doctor.portal_version", name=_clean(sw.get("name", "?"), 40),
-                       version=_clean(sw.get("version", "?"), 40)))
+        lines.append(
+            t("doctor.portal_version", name=_clean(sw.get("name", "?"), 40), version=_clean(sw.get("version", "?"), 40))
+        )
     except (ValueError, AttributeError):
         status = FAIL
     report.add("doctor.portal", status, *lines)
@@ -127,17 +139,19 @@ def check_tls(report: Report, base: str, timeout: float) -> None:
     port = url.port or 443
     ctx = ssl.create_default_context()
     try:
-        with socket.create_connection((host, port), timeout=timeout) as sock:
-            with ctx.wrap_socket(sock, server_hostname=host) as tls:
-                cert = tls.getpeercert() or {}
+        with (
+            socket.create_connection((host, port), timeout=timeout) as sock,
+            ctx.wrap_socket(sock, server_hostname=host) as tls,
+        ):
+            cert = tls.getpeercert() or {}
     except (ssl.SSLError, ssl.CertificateError, OSError) as e:
         report.add("doctor.tls", FAIL, t("doctor.tls_bad", error=_clean(e)))
         return
     expires = cert.get("notAfter", "?")
     try:
-        when = dt.datetime.fromtimestamp(ssl.cert_time_to_seconds(str(expires)), dt.timezone.utc)
+        when = dt.datetime.fromtimestamp(ssl.cert_time_to_seconds(str(expires)), dt.UTC)
         expires = when.strftime("%Y-%m-%d")
-        status = WARN if when - dt.datetime.now(dt.timezone.utc) < dt.timedelta(days=14) else OK
+        status = WARN if when - dt.datetime.now(dt.UTC) < dt.timedelta(days=14) else OK
     except ValueError:
         status = OK
     report.add("doctor.tls", status, t("doctor.tls_ok", host=_clean(host, 80), expires=expires))
@@ -161,8 +175,7 @@ def check_discovery(report: Report, http: httpx.Client, base: str) -> dict[str, 
     return data
 
 
-def check_signin(report: Report, http: httpx.Client, base: str, discovery: dict[str, Any] | None,
-                 store: Any) -> None:
+def check_signin(report: Report, http: httpx.Client, base: str, discovery: dict[str, Any] | None, store: Any) -> None:
     from .client.auth import CLIENT_ID
 
     lines: list[str] = []
@@ -183,8 +196,10 @@ def check_signin(report: Report, http: httpx.Client, base: str, discovery: dict[
         status = WARN if status == OK else status
     else:
         try:
-            resp = http.get(f"{base}/fhir/$whoami", headers={"Authorization": f"Bearer {tokens.access_token}",
-                                                             "Accept": "application/fhir+json"})
+            resp = http.get(
+                f"{base}/fhir/$whoami",
+                headers={"Authorization": f"Bearer {tokens.access_token}", "Accept": "application/fhir+json"},
+            )
             if resp.status_code != 200:
                 raise ValueError(f"HTTP {resp.status_code}.")
             me = resp.json()
@@ -224,23 +239,31 @@ def check_keyring(report: Report, store: Any) -> None:
     report.add("doctor.keyring", OK, t("doctor.keyring_ok", backend=_clean(name, 100)))
 
 
-def check_terminal(report: Report, env: dict[str, str] | None = None,
-                   size: tuple[int, int] | None = None) -> None:
+def check_terminal(report: Report, env: dict[str, str] | None = None, size: tuple[int, int] | None = None) -> None:
     e = dict(os.environ) if env is None else env
     yes, no = t("doctor.yes"), t("doctor.no")
     colorterm = e.get("COLORTERM", "")
     cols, rows = size or tuple(shutil.get_terminal_size((0, 0)))
-    enc = (e.get("LC_ALL") or e.get("LC_CTYPE") or e.get("LANG") or "")
+    enc = e.get("LC_ALL") or e.get("LC_CTYPE") or e.get("LANG") or ""
     utf8 = "utf-8" in enc.lower().replace("utf8", "utf-8") or (
-        env is None and (locale.getpreferredencoding(False) or "").lower().replace("_", "-") in ("utf-8", "utf8"))
-    mux = [n for n, present in (("tmux", "TMUX" in e), ("screen", "STY" in e
-                                                         or e.get("TERM", "").startswith("screen")))
-           if present]
-    line = t("doctor.term_info", term=_clean(e.get("TERM", "–"), 40), colorterm=_clean(colorterm or "–", 40),
-             truecolor=yes if colorterm.lower() in ("truecolor", "24bit") else no,
-             no_color=yes if "NO_COLOR" in e else no, size=f"{cols}×{rows}" if cols else "–",
-             utf8=yes if utf8 else no, ssh=yes if e.get("SSH_CONNECTION") or e.get("SSH_TTY") else no,
-             mux=", ".join(mux) or no)
+        env is None and (locale.getpreferredencoding(False) or "").lower().replace("_", "-") in ("utf-8", "utf8")
+    )
+    mux = [
+        n
+        for n, present in (("tmux", "TMUX" in e), ("screen", "STY" in e or e.get("TERM", "").startswith("screen")))
+        if present
+    ]
+    line = t(
+        "doctor.term_info",
+        term=_clean(e.get("TERM", "–"), 40),
+        colorterm=_clean(colorterm or "–", 40),
+        truecolor=yes if colorterm.lower() in ("truecolor", "24bit") else no,
+        no_color=yes if "NO_COLOR" in e else no,
+        size=f"{cols}×{rows}" if cols else "–",
+        utf8=yes if utf8 else no,
+        ssh=yes if e.get("SSH_CONNECTION") or e.get("SSH_TTY") else no,
+        mux=", ".join(mux) or no,
+    )
     lines = [line]
     status = OK
     if cols and (cols < 80 or rows < 24):
@@ -254,13 +277,21 @@ def check_terminal(report: Report, env: dict[str, str] | None = None,
 
 # -- running it ---------------------------------------------------------------------------------
 
-def run_checks(portal: str | None, *, store: Any = None, timeout: float = 5.0,
-               env: dict[str, str] | None = None, size: tuple[int, int] | None = None,
-               transport: httpx.BaseTransport | None = None) -> Report:
+
+def run_checks(
+    portal: str | None,
+    *,
+    store: Any = None,
+    timeout: float = 5.0,
+    env: dict[str, str] | None = None,
+    size: tuple[int, int] | None = None,
+    transport: httpx.BaseTransport | None = None,
+) -> Report:
     """Every check; `store` is a TokenStore (None: the system's)."""
     report = Report()
     if store is None:
         from .client.auth import TokenStore
+
         store = TokenStore()
     if not portal:
         report.add("doctor.portal", FAIL, t("doctor.portal_none"))
@@ -268,8 +299,12 @@ def run_checks(portal: str | None, *, store: Any = None, timeout: float = 5.0,
         base = portal.rstrip("/")
         if base.endswith("/fhir"):
             base = base[: -len("/fhir")]
-        with httpx.Client(timeout=timeout, transport=transport, follow_redirects=False,
-                          headers={"User-Agent": f"helsami-tui/{__version__} doctor"}) as http:
+        with httpx.Client(
+            timeout=timeout,
+            transport=transport,
+            follow_redirects=False,
+            headers={"User-Agent": f"helsami-tui/{__version__} doctor"},
+        ) as http:
             resp = check_portal(report, http, base)
             received = time.time()
             check_tls(report, base, timeout)

@@ -1,10 +1,11 @@
 """The one place where untrusted text is made safe to show.
 
 Everything a patient, proxy or server sends is untrusted.  Every widget that shows such text
-must go through :func:`safe_text` (or :func:`safe_cell` / :func:`safe_content`), or, where a
+must go through :func:`safe_text` (or :func:`safe_cell`, or its Textual ``Content`` form
+:func:`helsami_tui.widgets.safe.safe_content`), or, where a
 plain ``str`` is unavoidable (an ``Input`` value, a screen title), :func:`safe_str`.
 
-What is done, in order (see ``DESIGN.md``, "Safety of what is shown"):
+What is done, in order (see ``docs/architecture.md``, "Safe text"):
 
 * **Input coercion.** ``None`` -> ``""``; ``bytes``/``bytearray``/``memoryview`` are decoded as
   UTF-8 with U+FFFD for bad bytes; a ``rich.text.Text`` is reduced to its ``plain`` string (its
@@ -49,20 +50,19 @@ Markup is **never parsed**: the result is built as a ``rich.text.Text`` from the
 ``style`` argument is checked: a style carrying a link or ``meta`` (``@click`` actions) is refused
 with ``ValueError``.  Note that :func:`safe_str` returns a ``str``: never hand that to a widget that
 parses markup (``Static("…")``, ``Label("…")`` with default ``markup=True``); hand it
-:func:`safe_text` or :func:`safe_content` instead.
+:func:`safe_text` or :func:`~helsami_tui.widgets.safe.safe_content` instead.
+
+This module does not import Textual (it is part of the terminal app's Textual-free core).
 """
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import TYPE_CHECKING, Final, Literal
+from typing import Final, Literal
 
 from rich.style import Style
 from rich.text import Span, Text
-
-if TYPE_CHECKING:
-    from textual.content import Content
 
 __all__ = [
     "MAX_CHARS",
@@ -72,7 +72,6 @@ __all__ = [
     "TAB_SPACES",
     "is_safe",
     "safe_cell",
-    "safe_content",
     "safe_str",
     "safe_text",
 ]
@@ -120,19 +119,13 @@ _UNSAFE_CLASS: Final[str] = (
     "\ud800-\udfff"  # lone surrogates (-> U+FFFD)
 )
 _UNSAFE_RE: Final[re.Pattern[str]] = re.compile(f"[{_UNSAFE_CLASS}]")
-_COMBINING_CLASS: Final[str] = (
-    "\u0300-\u036f\u0483-\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
-)
+_COMBINING_CLASS: Final[str] = "\u0300-\u036f\u0483-\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
 _COMBINING_FLOOD_RE: Final[re.Pattern[str]] = re.compile(
     f"([{_COMBINING_CLASS}]{{{MAX_COMBINING}}})[{_COMBINING_CLASS}]+"
 )
-_NEEDS_WORK_RE: Final[re.Pattern[str]] = re.compile(
-    f"[{_UNSAFE_CLASS}]|[{_COMBINING_CLASS}]{{{MAX_COMBINING + 1}}}"
-)
+_NEEDS_WORK_RE: Final[re.Pattern[str]] = re.compile(f"[{_UNSAFE_CLASS}]|[{_COMBINING_CLASS}]{{{MAX_COMBINING + 1}}}")
 
-_BIDI: Final[frozenset[int]] = frozenset(
-    [0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
-)
+_BIDI: Final[frozenset[int]] = frozenset([0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)])
 _ZWJ: Final[int] = 0x200D
 
 
@@ -195,7 +188,7 @@ def _coerce(value: object) -> str:
         return bytes(value).decode("utf-8", errors="replace")
     try:
         return str(value)
-    except Exception:  # a hostile __str__ must not take the app down
+    except Exception:  # deliberate: a hostile __str__ (any error) must not take the app down
         return f"<{type(value).__name__}>"
 
 
@@ -314,10 +307,3 @@ def safe_cell(
     text.truncate(width, overflow="ellipsis")
     text.align(justify, width)
     return text
-
-
-def safe_content(value: object, *, style: str | Style = "", multiline: bool = True) -> Content:
-    """:func:`safe_text` as a Textual ``Content`` (for APIs that take ``Content``)."""
-    from textual.content import Content
-
-    return Content.from_rich_text(safe_text(value, style=style, multiline=multiline))

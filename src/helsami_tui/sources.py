@@ -9,21 +9,27 @@ colleagues) are merged in place, so the cursor never jumps.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Container
 from dataclasses import dataclass
 
 from rich.text import Text
 
 from .client.models import InboxItem
 from .i18n import format_age, t
+from .marks import MARK
+from .rows import Column, Row, priority_marker
 from .safetext import safe_text
-from .theme import priority_marker
-from .widgets.virtual_list import Column, Row
 
 PREFETCH = 60  # rows ahead of the visible window to have loaded
-TYPE_KEYS = {"message": "type.message", "renewal": "type.renewal", "result": "type.result",
-             "questionnaire": "type.questionnaire", "appointment": "type.appointment",
-             "phone-message": "type.phone_message"}
+TYPE_KEYS = {
+    "message": "type.message",
+    "renewal": "type.renewal",
+    "result": "type.result",
+    "questionnaire": "type.questionnaire",
+    "appointment": "type.appointment",
+    "phone-message": "type.phone_message",
+}
 
 
 @dataclass(frozen=True)
@@ -38,17 +44,63 @@ class Query:
     text: str | None = None
 
 
+OWNER_FROM = 96  # list width from which the owner column is shown (the state says "tatt av meg" anyway)
+
+
 def columns() -> list[Column]:
-    """The inbox columns. The fixed widths are chosen so that every column, headers included,
-    fits at 80 columns (the smallest supported terminal) next to the marker and the scrollbar."""
+    """The inbox columns, adaptive: the subject has the largest share at every width; below
+    OWNER_FROM cells (an 80x24 terminal) the owner column is left out so that the subject keeps
+    most of the width. The fixed widths fit every header at 80 columns."""
     return [
         Column("age", t("col.age"), width=6, justify="right"),
         Column("type", t("col.type"), width=10),
         Column("patient", t("col.patient"), ratio=2, min_width=10),
-        Column("subject", t("col.subject"), ratio=3, min_width=12),
+        Column("subject", t("col.subject"), ratio=4, min_width=12),
         Column("status", t("col.status"), width=12),
-        Column("owner", t("col.owner"), ratio=2, min_width=9),
+        Column("owner", t("col.owner"), ratio=2, min_width=9, hide_below=OWNER_FROM),
     ]
+
+
+# A birth date as typed in a search (the portal's Task `match` reads the same three forms).
+_DAYS = (
+    re.compile(r"(\d{2})\.(\d{2})\.(\d{4})"),
+    re.compile(r"(\d{4})-(\d{2})-(\d{2})"),
+    re.compile(r"(\d{2})(\d{2})(\d{4})"),
+)
+
+
+def search_day(value: str) -> dt.date | None:
+    """dd.mm.åååå, åååå-mm-dd or ddmmåååå, exactly; a word of digits such as "123456" (which
+    `strptime` would read as 1.2.3456) is a word."""
+    for i, pattern in enumerate(_DAYS):
+        m = pattern.fullmatch(value)
+        if m is None:
+            continue
+        a, b, c = (int(x) for x in m.groups())
+        day, month, year = (c, b, a) if i == 1 else (a, b, c)
+        try:
+            return dt.date(year, month, day)
+        except ValueError:
+            return None
+    return None
+
+
+def text_matches(item: InboxItem, text: str) -> bool:
+    """Whether a live-updated item belongs to a search (as the portal's Task `match` finds them):
+    every word starts a word of the subject or of the patient's name, or the national id or the
+    birth date (dd.mm.åååå or åååå-mm-dd) is the patient's."""
+    v = " ".join(text.split()).lower()
+    if v.isdigit() and len(v) == 11:
+        return item.patient_nid == v
+    day = search_day(v)
+    if day is not None:
+        return item.patient_birth_date == day
+
+    def starts(hay: str) -> bool:
+        words = hay.lower().split()
+        return all(any(w.startswith(x) for w in words) for x in v.split())
+
+    return starts(item.description or item.subject) or starts(item.patient_name)
 
 
 def status_text(item: InboxItem, me_ref: str) -> str:
@@ -59,7 +111,7 @@ def status_text(item: InboxItem, me_ref: str) -> str:
     return t("status.waiting")
 
 
-def item_row(item: InboxItem, now: dt.datetime, me_ref: str) -> Row:
+def item_row(item: InboxItem, now: dt.datetime, me_ref: str, marked: bool = False) -> Row:
     flags = []
     if item.overdue:
         flags.append(t("flag.overdue"))
@@ -78,7 +130,7 @@ def item_row(item: InboxItem, now: dt.datetime, me_ref: str) -> Row:
         Text(status_text(item, me_ref)),
         safe_text(owner, multiline=False),
     )
-    marker = priority_marker(item.priority)
+    marker = (MARK if marked else "") + priority_marker(item.priority)  # marked for a batch: a character
     return Row(cells=cells, key=item.id, marker=Text(marker, style="bold") if marker else None)
 
 
@@ -92,8 +144,9 @@ def sort_key(item: InboxItem, sort: str = "priority,authored-on") -> tuple[int, 
 
 
 class InboxSource:
-    def __init__(self, query: Query, me_ref: str, request_page: Callable[[], None],
-                 now: Callable[[], dt.datetime]) -> None:
+    def __init__(
+        self, query: Query, me_ref: str, request_page: Callable[[], None], now: Callable[[], dt.datetime]
+    ) -> None:
         self.query = query
         self.me_ref = me_ref
         self.items: list[InboxItem] = []
@@ -104,7 +157,8 @@ class InboxSource:
         self.started = False
         self._request_page = request_page
         self._now = now
-        self._rows: dict[str, tuple[int, Row]] = {}
+        self._rows: dict[str, tuple[int, bool, Row]] = {}
+        self.marks: Container[str] = frozenset()  # ids of the items marked for a batch (marks.Marks)
 
     # -- RowSource ----------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -117,10 +171,11 @@ class InboxSource:
             return None
         item = self.items[index]
         cached = self._rows.get(item.id)
-        if cached is not None and cached[0] == item.version:
-            return cached[1]
-        r = item_row(item, self._now(), self.me_ref)
-        self._rows[item.id] = (item.version, r)
+        marked = item.id in self.marks
+        if cached is not None and cached[0] == item.version and cached[1] == marked:
+            return cached[2]
+        r = item_row(item, self._now(), self.me_ref, marked)
+        self._rows[item.id] = (item.version, marked, r)
         return r
 
     def index_of(self, key: str) -> int | None:
@@ -160,7 +215,10 @@ class InboxSource:
     # -- live updates -------------------------------------------------------------------------
     def matches(self, item: InboxItem) -> bool:
         q = self.query
-        if q.pool_id is None:
+        if q.text:
+            if not text_matches(item, q.text):  # a search spans all the user's inboxes
+                return False
+        elif q.pool_id is None:
             if item.owner_ref != self.me_ref:
                 return False
         elif item.pool_id != q.pool_id:
@@ -171,11 +229,7 @@ class InboxSource:
             return False
         if q.owner == "mine" and item.owner_ref != self.me_ref:
             return False
-        if q.owner == "unclaimed" and not item.owner_ref.startswith("HealthcareService/"):
-            return False
-        if q.text and q.text.lower() not in (item.description or item.subject).lower():
-            return False
-        return True
+        return q.owner != "unclaimed" or item.owner_ref.startswith("HealthcareService/")
 
     def upsert(self, item: InboxItem) -> tuple[str, int]:
         """Merge a changed or new item. Returns (what happened, index): "updated", "inserted",

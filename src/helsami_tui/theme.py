@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 from textual.theme import Theme
 
+from .rows import PRIORITY_MARKERS, priority_marker
+
 if TYPE_CHECKING:
     from textual.app import App
 
@@ -135,21 +137,6 @@ _ALIASES: Final[dict[str, str]] = {
     "hoykontrast": HIGH_CONTRAST_THEME,
     "høykontrast": HIGH_CONTRAST_THEME,
 }
-
-PRIORITY_MARKERS: Final[dict[str, str]] = {
-    "routine": "",
-    "urgent": "!",
-    "asap": "!!",
-    "stat": "!!!",
-}
-"""Text markers for FHIR ``Task.priority``, so priority is never shown by colour alone."""
-
-
-def priority_marker(priority: str | None) -> str:
-    """``"!"``, ``"!!"``, ``"!!!"`` for urgent/asap/stat, ``""`` for routine or unknown."""
-    if not priority:
-        return ""
-    return PRIORITY_MARKERS.get(priority.lower(), "")
 
 
 def register_themes(app: App[Any]) -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -9,12 +10,15 @@ import httpx
 import pytest
 
 from helsami_portal.embedded import EmbeddedPortal
+from tests.conftest import SEED, SHARED_PORTAL_SETTINGS
 
 
 @pytest.fixture(scope="session")
-def portal(db_url: str) -> Iterator[EmbeddedPortal]:
+def portal(db_url: str, reference: dt.datetime) -> Iterator[EmbeddedPortal]:
     """A real portal over HTTP on a free port, seeded with the default synthetic data."""
-    p = EmbeddedPortal(db_url, demo=True, seed=True)
+    p = EmbeddedPortal(
+        db_url, demo=True, seed=True, seed_value=SEED, reference=reference, settings=SHARED_PORTAL_SETTINGS
+    )
     with p:
         yield p
 
@@ -37,20 +41,36 @@ class Api:
         return self.http.post(url, headers=self.h(**kw.pop("headers", {})), **kw)
 
     def op(self, task: dict[str, Any], op: str, **params: Any) -> httpx.Response:
-        body = {"resourceType": "Parameters", "parameter": [
-            {"name": k, ("valueReference" if k == "target" else "valueString"):
-                ({"reference": v} if k == "target" else v)} for k, v in params.items()]}
-        return self.post(f"/fhir/Task/{task['id']}/${op}", json=body,
-                         headers={"If-Match": f'W/"{task["meta"]["versionId"]}"'})
+        body = {
+            "resourceType": "Parameters",
+            "parameter": [
+                {
+                    "name": k,
+                    ("valueReference" if k == "target" else "valueString"): ({"reference": v} if k == "target" else v),
+                }
+                for k, v in params.items()
+            ],
+        }
+        return self.post(
+            f"/fhir/Task/{task['id']}/${op}", json=body, headers={"If-Match": f'W/"{task["meta"]["versionId"]}"'}
+        )
 
 
 def device_sign_in(http: httpx.Client, username: str, password: str = "demo") -> dict[str, Any]:
     dev = http.post("/oauth/device_authorization", data={"client_id": "pytest"}).json()
-    page = http.post("/device", data={"user_code": dev["user_code"], "username": username,
-                                      "password": password, "decision": "approve"})
+    page = http.post(
+        "/device",
+        data={"user_code": dev["user_code"], "username": username, "password": password, "decision": "approve"},
+    )
     assert page.status_code == 200, page.text
-    tok = http.post("/oauth/token", data={"grant_type": "urn:ietf:params:oauth:grant-type:device_code",
-                                          "device_code": dev["device_code"], "client_id": "pytest"})
+    tok = http.post(
+        "/oauth/token",
+        data={
+            "grant_type": "urn:ietf:params:oauth:grant-type:device_code",
+            "device_code": dev["device_code"],
+            "client_id": "pytest",
+        },
+    )
     assert tok.status_code == 200, tok.text
     return dict(tok.json())
 
@@ -72,12 +92,23 @@ def sign_in(portal: EmbeddedPortal) -> Any:
         c.close()
 
 
-def new_thread(patient: Api, service_id: str, subject: str = "Spørsmål", text: str = "Hei, jeg lurer på noe.",
-               ) -> dict[str, Any]:
+def new_thread(
+    patient: Api,
+    service_id: str,
+    subject: str = "Spørsmål",
+    text: str = "Hei, jeg lurer på noe.",
+) -> dict[str, Any]:
     me = patient.get("/patient/me").json()
-    r = patient.post("/patient/threads", json={
-        "patient": me["actsFor"][0]["patient"].split("/")[1], "service": service_id,
-        "subject": subject, "text": text, "messageId": str(uuid.uuid4())})
+    r = patient.post(
+        "/patient/threads",
+        json={
+            "patient": me["actsFor"][0]["patient"].split("/")[1],
+            "service": service_id,
+            "subject": subject,
+            "text": text,
+            "messageId": str(uuid.uuid4()),
+        },
+    )
     assert r.status_code == 201, r.text
     return dict(r.json())
 

@@ -15,8 +15,15 @@ from helsami_portal.fhir.registry import CLINICAL
 
 from .conftest import Api, new_thread, task_for_thread
 
-ROLES = {"physician": "lege", "nurse": "sykepleier", "switchboard": "sentralbord", "it-support": "it",
-         "privacy-officer": "personvern", "patient": "pasient", "proxy": "fullmakt"}
+ROLES = {
+    "physician": "lege",
+    "nurse": "sykepleier",
+    "switchboard": "sentralbord",
+    "it-support": "it",
+    "privacy-officer": "personvern",
+    "patient": "pasient",
+    "proxy": "fullmakt",
+}
 INBOX = {"physician", "nurse", "switchboard"}
 CLINICIANS = {"physician", "nurse"}
 PATIENT_SIDE = {"patient", "proxy"}
@@ -47,8 +54,10 @@ GLASS_PATIENT = "pat-000190"  # used only here, for break-the-glass cells
 @pytest.fixture(scope="module")
 def world(sign_in: Any) -> dict[str, Any]:
     pas = sign_in("pasient")
-    return {"pas": pas, "threads": {POOL: new_thread(pas, POOL, subject="Matrise"),
-                                    INTAKE: new_thread(pas, INTAKE, subject="Matrise")}}
+    return {
+        "pas": pas,
+        "threads": {POOL: new_thread(pas, POOL, subject="Matrise"), INTAKE: new_thread(pas, INTAKE, subject="Matrise")},
+    }
 
 
 def _pool_for(role: str) -> str:
@@ -83,15 +92,19 @@ def call(family: str, role: str, api: Api, world: dict[str, Any], sign_in: Any) 
     if family == "events":
         with api.http.stream("GET", "/fhir/$events", headers=api.h()) as r:
             r.read() if r.status_code != 200 else None
-            return httpx.Response(r.status_code, headers=r.headers,
-                                  content=r.content if r.status_code != 200 else b"")
+            return httpx.Response(r.status_code, headers=r.headers, content=r.content if r.status_code != 200 else b"")
     if family == "patient api threads":
         return api.get("/patient/threads")
     if family == "patient api results":
         return api.get("/patient/results")
     if family == "break the glass":
-        return api.post(f"/fhir/Patient/{GLASS_PATIENT}/$break-the-glass", json={
-            "resourceType": "Parameters", "parameter": [{"name": "reason", "valueString": "Matrisetest: akutt behov"}]})
+        return api.post(
+            f"/fhir/Patient/{GLASS_PATIENT}/$break-the-glass",
+            json={
+                "resourceType": "Parameters",
+                "parameter": [{"name": "reason", "valueString": "Matrisetest: akutt behov"}],
+            },
+        )
     raise AssertionError(family)
 
 
@@ -114,8 +127,9 @@ def test_every_role_against_every_endpoint_family(sign_in: Any, world: dict[str,
                     bad.append(f"{family} / {role}: denial is not an OperationOutcome")
                 if PATIENT_NAME in r.text or "birthDate" in r.text or "contentString" in r.text:
                     bad.append(f"{family} / {role}: denial carries patient data")
-    table = "\n".join(f"{family:<40}" + " ".join(f"{role}={got[(family, role)]}" for role in ROLES)
-                      for family in MATRIX)
+    table = "\n".join(
+        f"{family:<40}" + " ".join(f"{role}={got[(family, role)]}" for role in ROLES) for family in MATRIX
+    )
     assert not bad, "\n".join(bad) + "\n\n" + table
 
 
@@ -133,12 +147,17 @@ def test_it_support_sees_queues_without_any_patient_data(sign_in: Any, world: di
     text = it.get("/fhir/$queues").text
     assert "Patient/" not in text and PATIENT_NAME not in text and "Matrise" not in text
     # ... and nothing with patient data anywhere else, not even names.
-    for path, params in [("/fhir/Patient", {"name": "kari"}), (f"/fhir/Patient/{PATIENT}", {}),
-                         ("/fhir/Task", {}), ("/fhir/Communication", {"patient": f"Patient/{PATIENT}"}),
-                         ("/fhir/Consent", {"patient": f"Patient/{PATIENT}"}),
-                         ("/fhir/RelatedPerson", {"patient": f"Patient/{PATIENT}"}),
-                         ("/fhir/Appointment", {"patient": f"Patient/{PATIENT}"}),
-                         ("/fhir/$pools", {}), ("/fhir/AuditEvent", {})]:
+    for path, params in [
+        ("/fhir/Patient", {"name": "kari"}),
+        (f"/fhir/Patient/{PATIENT}", {}),
+        ("/fhir/Task", {}),
+        ("/fhir/Communication", {"patient": f"Patient/{PATIENT}"}),
+        ("/fhir/Consent", {"patient": f"Patient/{PATIENT}"}),
+        ("/fhir/RelatedPerson", {"patient": f"Patient/{PATIENT}"}),
+        ("/fhir/Appointment", {"patient": f"Patient/{PATIENT}"}),
+        ("/fhir/$pools", {}),
+        ("/fhir/AuditEvent", {}),
+    ]:
         r = it.get(path, params=params)
         assert r.status_code == 403, (path, r.status_code)
         assert PATIENT_NAME not in r.text
@@ -153,13 +172,15 @@ def test_it_support_event_stream_carries_no_ids(sign_in: Any, portal: Any, world
     it = sign_in("it")
 
     def listen() -> None:
-        with httpx.Client(base_url=portal.base_url, timeout=30) as c:
-            with c.stream("GET", "/fhir/$events", headers=it.h()) as r:
-                ready.set()
-                for line in r.iter_lines():
-                    if line.startswith("data: "):
-                        got.append(json.loads(line[6:]))
-                        return
+        with (
+            httpx.Client(base_url=portal.base_url, timeout=30) as c,
+            c.stream("GET", "/fhir/$events", headers=it.h()) as r,
+        ):
+            ready.set()
+            for line in r.iter_lines():
+                if line.startswith("data: "):
+                    got.append(json.loads(line[6:]))
+                    return
 
     t = threading.Thread(target=listen, daemon=True)
     t.start()
@@ -182,8 +203,10 @@ def test_staff_asking_for_another_pools_items_is_refused(sign_in: Any, world: di
     # An unfiltered search shows only the caller's own pools and items.
     for e in lege.get("/fhir/Task", params={"_count": "100"}).json()["entry"]:
         t = e["resource"]
-        pool = next((x["valueReference"]["reference"] for x in t.get("extension", [])
-                     if x["url"].endswith("task-pool")), t["owner"]["reference"])
+        pool = next(
+            (x["valueReference"]["reference"] for x in t.get("extension", []) if x["url"].endswith("task-pool")),
+            t["owner"]["reference"],
+        )
         assert pool.split("/")[1] in {POOL, f"{POOL}-leder"} or t["owner"]["reference"] == "Practitioner/prac-0001"
 
 
@@ -196,15 +219,17 @@ def test_proxy_levels_and_children(sign_in: Any) -> None:
     grants = proxy.get("/patient/grants").json()
     teen = next(g for g in grants["received"] if g["from"].startswith("Ánde"))
     assert teen["effectiveLevel"] == "messages" and "ikke se prøvesvar" in teen["effectiveLevelText"]
-    # The proxy cannot act for anybody else: guessed ids are refused.
+    # The proxy cannot act for anybody else: a guessed id gets the same 404 whether it exists or not.
     r = proxy.get("/patient/results", params={"patient": "pat-000002"})
-    assert r.status_code == 403 and "Nordmann" not in r.text
-    r = proxy.get("/patient/threads", params={"patient": str(uuid.uuid4())})
-    assert r.status_code == 403
+    assert r.status_code == 404 and "Nordmann" not in r.text
+    unknown = proxy.get("/patient/results", params={"patient": str(uuid.uuid4())})
+    assert unknown.status_code == 404 and unknown.json() == r.json()
 
 
-@pytest.mark.parametrize("level,send,results,log", [("read", False, True, True), ("messages", True, False, False),
-                                                      ("standard", True, True, True)])
+@pytest.mark.parametrize(
+    "level,send,results,log",
+    [("read", False, True, True), ("messages", True, False, False), ("standard", True, True, True)],
+)
 def test_proxy_levels_for_an_adult(portal: Any, level: str, send: bool, results: bool, log: bool) -> None:
     """An adult (Ola, 84) has given a grant at `level`; the proxy can do exactly what the level allows."""
     from types import SimpleNamespace
@@ -216,20 +241,52 @@ def test_proxy_levels_for_an_adult(portal: Any, level: str, send: bool, results:
 
     rid = f"rp-test-{level}-{uuid.uuid4().hex[:6]}"
     with portal.store.write() as tx:
-        tx.create({"resourceType": "RelatedPerson", "id": rid, "active": True,
-                   "patient": {"reference": "Patient/pat-000002"}, "birthDate": "1980-01-01",
-                   "relationship": [{"coding": [{"code": "SON"}]}], "name": [{"text": f"Test {level}"}]}, keep_id=True)
-        tx.create({"resourceType": "Consent", "status": "active", "patient": {"reference": "Patient/pat-000002"},
-                   "provision": {"type": "permit", "actor": [{"reference": {"reference": f"RelatedPerson/{rid}"}}],
-                                 "code": [{"coding": [{"system": PROXY_LEVEL, "code": level}]}]}})
-    add_accounts(portal.store, [SimpleNamespace(username=rid, password="demo", kind="patient",
-                                                resource=f"RelatedPerson/{rid}", display=f"Test {level}")])
+        tx.create(
+            {
+                "resourceType": "RelatedPerson",
+                "id": rid,
+                "active": True,
+                "patient": {"reference": "Patient/pat-000002"},
+                "birthDate": "1980-01-01",
+                "relationship": [{"coding": [{"code": "SON"}]}],
+                "name": [{"text": f"Test {level}"}],
+            },
+            keep_id=True,
+        )
+        tx.create(
+            {
+                "resourceType": "Consent",
+                "status": "active",
+                "patient": {"reference": "Patient/pat-000002"},
+                "provision": {
+                    "type": "permit",
+                    "actor": [{"reference": {"reference": f"RelatedPerson/{rid}"}}],
+                    "code": [{"coding": [{"system": PROXY_LEVEL, "code": level}]}],
+                },
+            }
+        )
+    add_accounts(
+        portal.store,
+        [
+            SimpleNamespace(
+                username=rid, password="demo", kind="patient", resource=f"RelatedPerson/{rid}", display=f"Test {level}"
+            )
+        ],
+    )
     with httpx.Client(base_url=portal.base_url, timeout=30) as http:
         proxy = Api(http, rid, device_sign_in(http, rid)["access_token"])
         assert proxy.get("/patient/me").json()["actsFor"][0]["level"] == level
         assert proxy.get("/patient/threads").status_code == 200
-        r = proxy.post("/patient/threads", json={"patient": "pat-000002", "service": POOL, "subject": "Hei",
-                                                 "text": "Hei", "messageId": str(uuid.uuid4())})
+        r = proxy.post(
+            "/patient/threads",
+            json={
+                "patient": "pat-000002",
+                "service": POOL,
+                "subject": "Hei",
+                "text": "Hei",
+                "messageId": str(uuid.uuid4()),
+            },
+        )
         assert r.status_code == (201 if send else 403), r.text
         assert proxy.get("/patient/results").status_code == (200 if results else 403)
         assert proxy.get("/patient/access-log").status_code == (200 if log else 403)

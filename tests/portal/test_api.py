@@ -23,8 +23,13 @@ def team(sign_in: Any) -> dict[str, Any]:
     theirs = sykepleier.get("/fhir/$whoami").json()
     shared = sorted(set(mine["pools"]) & set(theirs["pools"]))
     assert shared, "the demo physician and nurse share no inbox"
-    return {"lege": lege, "sykepleier": sykepleier, "pool": shared[0], "pasient": sign_in("pasient"),
-            "lege_ref": mine["resource"]}
+    return {
+        "lege": lege,
+        "sykepleier": sykepleier,
+        "pool": shared[0],
+        "pasient": sign_in("pasient"),
+        "lege_ref": mine["resource"],
+    }
 
 
 def is_outcome(r: httpx.Response, status: int) -> dict[str, Any]:
@@ -43,14 +48,41 @@ def test_capability_statement_lists_exactly_what_is_supported(portal: Any) -> No
     assert set(listed) == set(DEFS)
     task = listed["Task"]
     assert {o["name"] for o in task["operation"]} == {
-        "claim", "unclaim", "forward", "reply", "complete",  # inbox
-        "approve", "deny", "pend", "ask-info", "release", "mark-reviewed",  # decisions
-        "confirm-appointment", "propose-appointment", "decline-appointment",
-        "renewal-review", "result-review", "questionnaire-review",  # reads (GET)
-        "phone-message"}  # type level: POST /fhir/Task/$phone-message
+        "claim",
+        "unclaim",
+        "forward",
+        "reply",
+        "complete",
+        "note",
+        "reopen",
+        "message",  # inbox
+        "approve",
+        "deny",
+        "pend",
+        "ask-info",
+        "release",
+        "mark-reviewed",  # decisions
+        "confirm-appointment",
+        "propose-appointment",
+        "decline-appointment",
+        "confirm-cancellation",
+        "renewal-review",
+        "result-review",
+        "questionnaire-review",
+        "route-suggestion",  # reads (GET)
+        "phone-message",
+        "claim-next",
+    }  # type level: POST /fhir/Task/$phone-message, /fhir/Task/$claim-next
     assert {o["name"] for o in listed["Practitioner"]["operation"]} == {"absence"}
-    assert {p["name"] for p in task["searchParam"]} >= {"owner", "status", "code", "priority", "patient", "focus",
-                                                        "_lastUpdated"}
+    assert {p["name"] for p in task["searchParam"]} >= {
+        "owner",
+        "status",
+        "code",
+        "priority",
+        "patient",
+        "focus",
+        "_lastUpdated",
+    }
     assert set(task["searchInclude"]) == {"Task:focus", "Task:patient", "Task:owner"}
     for name, entry in listed.items():
         # every listed search parameter really works (no 400 for it)
@@ -65,14 +97,25 @@ def test_requests_without_a_token_get_401_with_outcome(portal: Any) -> None:
 
 def test_patient_message_lands_in_pool_and_one_request_gives_rows_with_focus_and_patient(team: dict[str, Any]) -> None:
     thread = new_thread(team["pasient"], team["pool"], subject="Vondt i kneet")
-    r = team["lege"].get("/fhir/Task", params=[
-        ("owner", f"HealthcareService/{team['pool']}"), ("status", "requested"), ("_sort", "-authored-on"),
-        ("_count", "5"), ("_include", "Task:focus"), ("_include", "Task:patient")])
+    r = team["lege"].get(
+        "/fhir/Task",
+        params=[
+            ("owner", f"HealthcareService/{team['pool']}"),
+            ("status", "requested"),
+            ("_sort", "-authored-on"),
+            ("_count", "5"),
+            ("_include", "Task:focus"),
+            ("_include", "Task:patient"),
+        ],
+    )
     assert r.status_code == 200, r.text
     bundle = r.json()
     matches = [e["resource"] for e in bundle["entry"] if e["search"]["mode"] == "match"]
-    included = {f"{e['resource']['resourceType']}/{e['resource']['id']}" for e in bundle["entry"]
-                if e["search"]["mode"] == "include"}
+    included = {
+        f"{e['resource']['resourceType']}/{e['resource']['id']}"
+        for e in bundle["entry"]
+        if e["search"]["mode"] == "include"
+    }
     newest = matches[0]
     assert newest["focus"]["reference"] == f"Communication/{thread['thread']['id']}"
     assert newest["focus"]["reference"] in included
@@ -165,7 +208,7 @@ def test_keyset_paging_stays_correct_while_new_items_arrive(team: dict[str, Any]
     first = lege.get("/fhir/Task", params={**params, "_total": "accurate"}).json()
     expected_total = first["total"]
     seen = [e["resource"]["id"] for e in first["entry"]]
-    nxt = next((l["url"] for l in first["link"] if l["relation"] == "next"), None)
+    nxt = next((link["url"] for link in first["link"] if link["relation"] == "next"), None)
     arrived = 0
     while nxt:
         if arrived < 3:  # new patient messages arrive while the user pages
@@ -174,24 +217,33 @@ def test_keyset_paging_stays_correct_while_new_items_arrive(team: dict[str, Any]
         page = lege.get(nxt.split("/fhir", 1)[1] if "/fhir" in nxt else nxt)
         page = lege.http.get(nxt, headers=lege.h()).json()
         seen += [e["resource"]["id"] for e in page["entry"]]
-        nxt = next((l["url"] for l in page["link"] if l["relation"] == "next"), None)
+        nxt = next((link["url"] for link in page["link"] if link["relation"] == "next"), None)
     assert len(seen) == len(set(seen)), "an item was shown twice"
     # Default order is priority then oldest first, so new routine items sort after: all old ones seen.
     assert len(seen) >= expected_total
 
 
-@pytest.mark.parametrize("path,body,ctype,status", [
-    ("/fhir/Communication", b"{not json", "application/fhir+json", 400),
-    ("/fhir/Communication", b'{"resourceType": "Patient"}', "application/fhir+json", 400),
-    ("/fhir/Communication", b'["a list"]', "application/fhir+json", 400),
-    ("/fhir/Banana", b'{"resourceType": "Banana"}', "application/fhir+json", 404),
-    ("/fhir/Communication", b'{"resourceType": "Communication", "status": "preparation", "partOf": '
-                            b'[{"reference": "Communication/nothing-here"}]}', "application/fhir+json", 422),
-    ("/fhir/Communication", b'{"resourceType": "Communication"}', "text/plain", 415),
-    ("/fhir/Communication", b'{"a": "' + b"x" * 1_100_000 + b'"}', "application/fhir+json", 413),
-])
-def test_bad_input_gets_a_4xx_outcome_and_writes_nothing(team: dict[str, Any], path: str, body: bytes, ctype: str,
-                                                         status: int) -> None:
+@pytest.mark.parametrize(
+    "path,body,ctype,status",
+    [
+        ("/fhir/Communication", b"{not json", "application/fhir+json", 400),
+        ("/fhir/Communication", b'{"resourceType": "Patient"}', "application/fhir+json", 400),
+        ("/fhir/Communication", b'["a list"]', "application/fhir+json", 400),
+        ("/fhir/Banana", b'{"resourceType": "Banana"}', "application/fhir+json", 404),
+        (
+            "/fhir/Communication",
+            b'{"resourceType": "Communication", "status": "preparation", "partOf": '
+            b'[{"reference": "Communication/nothing-here"}]}',
+            "application/fhir+json",
+            422,
+        ),
+        ("/fhir/Communication", b'{"resourceType": "Communication"}', "text/plain", 415),
+        ("/fhir/Communication", b'{"a": "' + b"x" * 1_100_000 + b'"}', "application/fhir+json", 413),
+    ],
+)
+def test_bad_input_gets_a_4xx_outcome_and_writes_nothing(
+    team: dict[str, Any], path: str, body: bytes, ctype: str, status: int
+) -> None:
     lege = team["lege"]
     before = lege.get("/fhir/Communication", params={"patient": "Patient/none"})
     r = lege.post(path, content=body, headers={"Content-Type": ctype})
@@ -199,10 +251,20 @@ def test_bad_input_gets_a_4xx_outcome_and_writes_nothing(team: dict[str, Any], p
     assert before is not None
 
 
-@pytest.mark.parametrize("query", [
-    {"bogus": "1"}, {"_sort": "colour"}, {"_count": "abc"}, {"_count": "100000"}, {"_include": "Task:nothing"},
-    {"authored-on": "yesterday"}, {"priority": "whenever"}, {"_cursor": "!!!"}, {"status:missing": "true"},
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"bogus": "1"},
+        {"_sort": "colour"},
+        {"_count": "abc"},
+        {"_count": "100000"},
+        {"_include": "Task:nothing"},
+        {"authored-on": "yesterday"},
+        {"priority": "whenever"},
+        {"_cursor": "!!!"},
+        {"status:missing": "true"},
+    ],
+)
 def test_bad_search_parameters_get_400_that_names_the_problem(team: dict[str, Any], query: dict[str, str]) -> None:
     oo = is_outcome(team["lege"].get("/fhir/Task", params=query), 400)
     name = next(iter(query)).split(":")[0]
@@ -221,8 +283,11 @@ def test_many_clients_claim_the_same_item_exactly_one_wins(team: dict[str, Any],
     lege = team["lege"]
     task = task_for_thread(lege, new_thread(team["pasient"], team["pool"])["thread"]["id"])
     me = lege.get("/fhir/$whoami").json()
-    claimants = [Api(httpx.Client(base_url=portal.base_url, timeout=60), u.username, u.token)
-                 for u in (team["lege"], team["sykepleier"]) for _ in range(8)]
+    claimants = [
+        Api(httpx.Client(base_url=portal.base_url, timeout=60), u.username, u.token)
+        for u in (team["lege"], team["sykepleier"])
+        for _ in range(8)
+    ]
 
     def attempt(api: Api) -> int:
         return api.op(task, "claim").status_code
@@ -258,13 +323,15 @@ def test_event_stream_reports_new_items_without_patient_data(team: dict[str, Any
     ready = threading.Event()
 
     def listen() -> None:
-        with httpx.Client(base_url=portal.base_url, timeout=30) as c:
-            with c.stream("GET", "/fhir/$events", headers=team["lege"].h()) as r:
-                ready.set()
-                for line in r.iter_lines():
-                    if line.startswith("data: "):
-                        got.append(json.loads(line[6:]))
-                        return
+        with (
+            httpx.Client(base_url=portal.base_url, timeout=30) as c,
+            c.stream("GET", "/fhir/$events", headers=team["lege"].h()) as r,
+        ):
+            ready.set()
+            for line in r.iter_lines():
+                if line.startswith("data: "):
+                    got.append(json.loads(line[6:]))
+                    return
 
     t = threading.Thread(target=listen, daemon=True)
     t.start()
@@ -283,19 +350,30 @@ def test_drafts_are_private_updatable_and_closed_when_the_reply_is_sent(team: di
     thread = new_thread(team["pasient"], team["pool"])
     tref = f"Communication/{thread['thread']['id']}"
     task = task_for_thread(lege, thread["thread"]["id"])
-    r = lege.post("/fhir/Communication", json={"resourceType": "Communication", "status": "preparation",
-                                               "partOf": [{"reference": tref}],
-                                               "payload": [{"contentString": "Utkast 1"}]})
+    r = lege.post(
+        "/fhir/Communication",
+        json={
+            "resourceType": "Communication",
+            "status": "preparation",
+            "partOf": [{"reference": tref}],
+            "payload": [{"contentString": "Utkast 1"}],
+        },
+    )
     assert r.status_code == 201, r.text
     draft = r.json()
-    r = lege.http.put(f"/fhir/Communication/{draft['id']}", headers=lege.h(**{"If-Match": 'W/"1"'}),
-                      json={**draft, "payload": [{"contentString": "Utkast 2"}]})
+    r = lege.http.put(
+        f"/fhir/Communication/{draft['id']}",
+        headers=lege.h(**{"If-Match": 'W/"1"'}),
+        json={**draft, "payload": [{"contentString": "Utkast 2"}]},
+    )
     assert r.status_code == 200 and r.json()["payload"][0]["contentString"] == "Utkast 2"
     # Stale version, and someone else's draft: refused.
-    is_outcome(lege.http.put(f"/fhir/Communication/{draft['id']}", headers=lege.h(**{"If-Match": 'W/"1"'}),
-                             json=draft), 412)
-    is_outcome(nurse.http.put(f"/fhir/Communication/{draft['id']}", headers=nurse.h(**{"If-Match": 'W/"2"'}),
-                              json=draft), 403)
+    is_outcome(
+        lege.http.put(f"/fhir/Communication/{draft['id']}", headers=lege.h(**{"If-Match": 'W/"1"'}), json=draft), 412
+    )
+    is_outcome(
+        nurse.http.put(f"/fhir/Communication/{draft['id']}", headers=nurse.h(**{"If-Match": 'W/"2"'}), json=draft), 403
+    )
     mine = lege.get("/fhir/Communication", params={"part-of": tref, "status": "preparation"}).json()
     assert [e["resource"]["id"] for e in mine.get("entry", [])] == [draft["id"]]
     theirs = nurse.get("/fhir/Communication", params={"part-of": tref, "status": "preparation"})
@@ -313,10 +391,14 @@ def test_drafts_are_private_updatable_and_closed_when_the_reply_is_sent(team: di
 
 def test_history_of_a_seeded_item_keeps_its_first_version(team: dict[str, Any]) -> None:
     lege = team["lege"]
-    page = lege.get("/fhir/Task", params={"owner": f"HealthcareService/{team['pool']}", "status": "requested",
-                                          "_count": "50"}).json()
-    seeded = next(e["resource"] for e in page["entry"] if e["resource"]["id"].startswith("task-")
-                  and e["resource"]["meta"]["versionId"] == "1")
+    page = lege.get(
+        "/fhir/Task", params={"owner": f"HealthcareService/{team['pool']}", "status": "requested", "_count": "50"}
+    ).json()
+    seeded = next(
+        e["resource"]
+        for e in page["entry"]
+        if e["resource"]["id"].startswith("task-") and e["resource"]["meta"]["versionId"] == "1"
+    )
     claimed = lege.op(seeded, "claim")
     assert claimed.status_code == 200, claimed.text
     hist = lege.get(f"/fhir/Task/{seeded['id']}/_history").json()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 import uuid
 from typing import Any
 
@@ -20,8 +21,13 @@ def test_patient_starts_thread_once_even_when_the_request_is_repeated(sign_in: A
     pas = sign_in("pasient")
     service = pas.get("/patient/services").json()["services"][0]["id"]
     me = pas.get("/patient/me").json()
-    body = {"patient": me["actsFor"][0]["patient"].split("/")[1], "service": service, "subject": "Resept",
-            "text": "Hei", "messageId": str(uuid.uuid4())}
+    body = {
+        "patient": me["actsFor"][0]["patient"].split("/")[1],
+        "service": service,
+        "subject": "Resept",
+        "text": "Hei",
+        "messageId": str(uuid.uuid4()),
+    }
     first = pas.post("/patient/threads", json=body)
     again = pas.post("/patient/threads", json=body)
     assert first.status_code == 201 and again.status_code == 200
@@ -34,8 +40,10 @@ def test_renewal_request_lands_as_a_renewal_item(sign_in: Any) -> None:
     pas = sign_in("pasient")
     meds = pas.get("/patient/medications").json()["entry"]
     assert meds, "the demo patient has no active prescriptions"
-    r = pas.post("/patient/renewals", json={"medication": meds[0]["resource"]["id"], "messageId": str(uuid.uuid4()),
-                                            "text": "Snart tom"})
+    r = pas.post(
+        "/patient/renewals",
+        json={"medication": meds[0]["resource"]["id"], "messageId": str(uuid.uuid4()), "text": "Snart tom"},
+    )
     assert r.status_code == 201, r.text
     proposal = r.json()["request"]
     assert proposal["intent"] == "proposal"
@@ -58,8 +66,16 @@ def test_proxy_message_says_who_wrote_it_for_whom(sign_in: Any) -> None:
     assert me["actsFor"], "the demo proxy acts for nobody"
     pid = me["actsFor"][0]["patient"].split("/")[1]
     service = proxy.get("/patient/services").json()["services"][0]["id"]
-    r = proxy.post("/patient/threads", json={"patient": pid, "service": service, "subject": "For mor",
-                                             "text": "Mor trenger ny time.", "messageId": str(uuid.uuid4())})
+    r = proxy.post(
+        "/patient/threads",
+        json={
+            "patient": pid,
+            "service": service,
+            "subject": "For mor",
+            "text": "Mor trenger ny time.",
+            "messageId": str(uuid.uuid4()),
+        },
+    )
     if me["actsFor"][0]["level"] in ("read",):
         assert r.status_code == 403
         return
@@ -69,14 +85,32 @@ def test_proxy_message_says_who_wrote_it_for_whom(sign_in: Any) -> None:
     assert "på vegne av" in sender["display"]
 
 
+class _AfterOperations:
+    """A stop signal for the simulator: set once `n` operations have succeeded (or, as the only time
+    bound, after a generous `timeout`, so a broken portal fails the test instead of hanging it)."""
+
+    def __init__(self, stats: dict[str, int], n: int, timeout: float = 120.0) -> None:
+        self.stats, self.n, self.deadline = stats, n, time.monotonic() + timeout
+
+    def done(self) -> int:
+        return sum(self.stats.get(k, 0) for k in ("threads", "messages", "renewals"))
+
+    def is_set(self) -> bool:
+        return self.done() >= self.n or time.monotonic() > self.deadline
+
+
 def test_simulator_sends_traffic_through_the_patient_api(portal: Any, sign_in: Any) -> None:
     stats: dict[str, int] = {}
-    code = simulate.run(portal.base_url, rate=40, duration=1.5, patients=3, password="demo", rng=random.Random(3),
-                        stats=stats)
+    until = _AfterOperations(stats, 10)
+    code = simulate.run(
+        portal.base_url, rate=40, duration=0, patients=3, password="demo", rng=random.Random(3), stats=stats, stop=until
+    )
     assert code == 0
     assert stats["errors"] == 0
-    assert stats["threads"] > 0 and stats["threads"] + stats["messages"] + stats["renewals"] >= 10
+    assert stats["threads"] > 0 and until.done() >= 10
     # What the simulator wrote is really there, seen from the patient's side.
     pas = sign_in("pasient")
-    subjects = {e["resource"]["topic"]["text"] for e in pas.get("/patient/threads", params={"_count": "100"}).json()["entry"]}
+    subjects = {
+        e["resource"]["topic"]["text"] for e in pas.get("/patient/threads", params={"_count": "100"}).json()["entry"]
+    }
     assert subjects & set(simulate.SUBJECTS)

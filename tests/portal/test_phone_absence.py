@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from helsami_portal.fhir import conventions as c
-from helsami_portal.store.schema import resource
+from helsami_portal.store.schema import access_log
 from helsami_portal.workflow.absence import EXT_ABSENCE
 
 from .conftest import device_sign_in
@@ -21,6 +21,7 @@ from .conftest import device_sign_in
 @pytest.fixture(scope="module")
 def own_portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from helsami_portal.embedded import EmbeddedPortal
+
     url = f"sqlite:///{tmp_path_factory.mktemp('phone') / 'portal.sqlite3'}"
     with EmbeddedPortal(url, demo=True, seed=True, patients=40, tasks=80, run_jobs=False) as p:
         yield p
@@ -70,6 +71,7 @@ def part(body: dict[str, Any], name: str) -> Any:
 
 # -- phone messages ---------------------------------------------------------------------------------
 
+
 def test_switchboard_finds_the_patient_and_the_look_up_is_logged(own_portal: Any, who: Any) -> None:
     sb = who("sentralbord")
     r = sb.get("/fhir/Patient", params={"name": "kari", "birthdate": _birthdate(own_portal, "pat-000001")})
@@ -77,10 +79,12 @@ def test_switchboard_finds_the_patient_and_the_look_up_is_logged(own_portal: Any
     ids = [e["resource"]["id"] for e in r.json()["entry"] if e["search"]["mode"] == "match"]
     assert "pat-000001" in ids
     with own_portal.store.read() as tx:
-        logged = [json.loads(x[0]) for x in tx.conn.execute(sa.select(resource.c.content).where(
-            resource.c.rtype == "AuditEvent", resource.c.patient == "pat-000001"))]
-    assert any(e["agent"][0]["who"]["reference"] == "Practitioner/prac-0003"
-               and e["agent"][0]["purposeOfUse"][0]["text"] == "patient look-up" for e in logged)
+        logged = tx.search("AuditEvent", [access_log.c.patient == "pat-000001"], count=500).rows
+    assert any(
+        e["agent"][0]["who"]["reference"] == "Practitioner/prac-0003"
+        and e["agent"][0]["purposeOfUse"][0]["text"] == "patient look-up (name and birth date)"
+        for e in logged
+    )
 
 
 def _birthdate(portal: Any, pid: str) -> str:
@@ -91,8 +95,13 @@ def _birthdate(portal: Any, pid: str) -> str:
 def test_phone_message_lands_in_the_inbox_and_in_the_patients_thread(own_portal: Any, who: Any) -> None:
     sb, fysio, pas = who("sentralbord"), who("fysio"), who("pasient")
     mid = str(uuid.uuid4())
-    body = params(patient="Patient/pat-000001", inbox="HealthcareService/hs-fjordvik-fysio",
-                  subject="Ringte om treningsopplegg", text="Ønsker å bli ringt opp om øvelsene.", messageId=mid)
+    body = params(
+        patient="Patient/pat-000001",
+        inbox="HealthcareService/hs-fjordvik-fysio",
+        subject="Ringte om treningsopplegg",
+        text="Ønsker å bli ringt opp om øvelsene.",
+        messageId=mid,
+    )
     r = sb.post("/fhir/Task/$phone-message", json=body)
     assert r.status_code == 201, r.text
     thread, msg, task = part(r.json(), "thread"), part(r.json(), "message"), part(r.json(), "task")
@@ -108,8 +117,15 @@ def test_phone_message_lands_in_the_inbox_and_in_the_patients_thread(own_portal:
     assert again.status_code == 200, again.text
     assert part(again.json(), "task")["id"] == task["id"] and part(again.json(), "message")["id"] == msg["id"]
     # In the inbox of the physiotherapists
-    items = fysio.get("/fhir/Task", params={"owner": "HealthcareService/hs-fjordvik-fysio", "status": "requested",
-                                            "code": "phone-message", "_count": "500"}).json()
+    items = fysio.get(
+        "/fhir/Task",
+        params={
+            "owner": "HealthcareService/hs-fjordvik-fysio",
+            "status": "requested",
+            "code": "phone-message",
+            "_count": "500",
+        },
+    ).json()
     assert task["id"] in [e["resource"]["id"] for e in items["entry"]]
     # In the patient's own thread, marked as taken by phone and by whom
     seen = pas.get(f"/patient/threads/{thread['id']}").json()
@@ -122,9 +138,16 @@ def test_phone_message_lands_in_the_inbox_and_in_the_patients_thread(own_portal:
 
 def test_phone_message_to_a_named_person(own_portal: Any, who: Any) -> None:
     sb = who("sentralbord")
-    r = sb.post("/fhir/Task/$phone-message", json=params(
-        patient="Patient/pat-000002", practitioner="Practitioner/prac-0007", subject="Vil snakke med Eira",
-        text="Ring tilbake.", messageId=str(uuid.uuid4())))
+    r = sb.post(
+        "/fhir/Task/$phone-message",
+        json=params(
+            patient="Patient/pat-000002",
+            practitioner="Practitioner/prac-0007",
+            subject="Vil snakke med Eira",
+            text="Ring tilbake.",
+            messageId=str(uuid.uuid4()),
+        ),
+    )
     assert r.status_code == 201, r.text
     task = part(r.json(), "task")
     assert task["owner"]["reference"] == "Practitioner/prac-0007"
@@ -134,21 +157,36 @@ def test_phone_message_to_a_named_person(own_portal: Any, who: Any) -> None:
 
 @pytest.mark.parametrize("user, status", [("it", 403), ("personvern", 403), ("pasient", 403)])
 def test_phone_message_roles(who: Any, user: str, status: int) -> None:
-    r = who(user).post("/fhir/Task/$phone-message", json=params(
-        patient="Patient/pat-000001", inbox="HealthcareService/hs-fjordvik-fysio", subject="x", text="y",
-        messageId=str(uuid.uuid4())))
+    r = who(user).post(
+        "/fhir/Task/$phone-message",
+        json=params(
+            patient="Patient/pat-000001",
+            inbox="HealthcareService/hs-fjordvik-fysio",
+            subject="x",
+            text="y",
+            messageId=str(uuid.uuid4()),
+        ),
+    )
     assert r.status_code == status, r.text
 
 
-@pytest.mark.parametrize("change, status, words", [
-    ({"patient": "Patient/finnes-ikke"}, 422, "no such patient"),
-    ({"inbox": "HealthcareService/finnes-ikke"}, 422, "inbox does not exist"),
-    ({"text": " "}, 400, "what the caller said"),
-    ({"messageId": ""}, 400, "messageId"),
-])
+@pytest.mark.parametrize(
+    "change, status, words",
+    [
+        ({"patient": "Patient/finnes-ikke"}, 422, "no such patient"),
+        ({"inbox": "HealthcareService/finnes-ikke"}, 422, "inbox does not exist"),
+        ({"text": " "}, 400, "what the caller said"),
+        ({"messageId": ""}, 400, "messageId"),
+    ],
+)
 def test_phone_message_refusals(who: Any, change: dict[str, str], status: int, words: str) -> None:
-    base = {"patient": "Patient/pat-000001", "inbox": "HealthcareService/hs-fjordvik-fysio", "subject": "S",
-            "text": "T", "messageId": str(uuid.uuid4())}
+    base = {
+        "patient": "Patient/pat-000001",
+        "inbox": "HealthcareService/hs-fjordvik-fysio",
+        "subject": "S",
+        "text": "T",
+        "messageId": str(uuid.uuid4()),
+    }
     r = who("sentralbord").post("/fhir/Task/$phone-message", json=params(**{**base, **change}))
     assert r.status_code == status, r.text
     assert words in r.json()["issue"][0]["diagnostics"]
@@ -156,12 +194,20 @@ def test_phone_message_refusals(who: Any, change: dict[str, str], status: int, w
 
 # -- absence ------------------------------------------------------------------------------------------
 
+
 def _claimed_item(who: Any) -> dict[str, Any]:
     """A new item in the physiotherapy inbox, claimed by the demo physiotherapist."""
     sb, fysio = who("sentralbord"), who("fysio")
-    r = sb.post("/fhir/Task/$phone-message", json=params(
-        patient="Patient/pat-000001", inbox="HealthcareService/hs-fjordvik-fysio", subject="Kne",
-        text="Vondt i kneet.", messageId=str(uuid.uuid4())))
+    r = sb.post(
+        "/fhir/Task/$phone-message",
+        json=params(
+            patient="Patient/pat-000001",
+            inbox="HealthcareService/hs-fjordvik-fysio",
+            subject="Kne",
+            text="Vondt i kneet.",
+            messageId=str(uuid.uuid4()),
+        ),
+    )
     t = part(r.json(), "task")
     r = fysio.post(f"/fhir/Task/{t['id']}/$claim", headers={"If-Match": f'W/"{t["meta"]["versionId"]}"'})
     assert r.status_code == 200, r.text
@@ -179,12 +225,12 @@ def test_away_with_a_delegate(own_portal: Any, who: Any) -> None:
     # Only the staff member themself
     r = lege.post("/fhir/Practitioner/prac-0007/$absence", json=params(away=True))
     assert r.status_code == 403, r.text
-    r = fysio.post("/fhir/Practitioner/prac-0007/$absence",
-                   json=params(away=True, delegate="Practitioner/prac-0027"))
+    r = fysio.post("/fhir/Practitioner/prac-0007/$absence", json=params(away=True, delegate="Practitioner/prac-0027"))
     assert r.status_code == 200, r.text
     out = r.json()
-    assert mine["id"] in [p["valueReference"]["reference"].split("/")[1] for p in out["parameter"]
-                          if p["name"] == "task"]
+    assert mine["id"] in [
+        p["valueReference"]["reference"].split("/")[1] for p in out["parameter"] if p["name"] == "task"
+    ]
     prac = part(out, "practitioner")
     absence = next(e for e in prac["extension"] if e["url"] == EXT_ABSENCE)
     assert {x["url"] for x in absence["extension"]} == {"away", "delegate", "since"}
@@ -194,27 +240,44 @@ def test_away_with_a_delegate(own_portal: Any, who: Any) -> None:
     assert int(moved["meta"]["versionId"]) == int(mine["meta"]["versionId"]) + 1
     assert "is away" in moved["note"][-1]["text"]
     with own_portal.store.read() as tx:
-        assert [v["owner"]["reference"] for v in tx.history("Task", mine["id"])][:2] == \
-            ["Practitioner/prac-0027", "Practitioner/prac-0007"]
+        assert [v["owner"]["reference"] for v in tx.history("Task", mine["id"])][:2] == [
+            "Practitioner/prac-0027",
+            "Practitioner/prac-0007",
+        ]
     # New items forwarded to them while away go to the delegate.
-    pool_item = lege.get("/fhir/Task", params={"owner": "HealthcareService/hs-fjordvik-legesenter",
-                                               "status": "requested", "_count": "1"}).json()["entry"][0]["resource"]
-    r = lege.post(f"/fhir/Task/{pool_item['id']}/$forward",
-                  headers={"If-Match": f'W/"{pool_item["meta"]["versionId"]}"'},
-                  json={"resourceType": "Parameters", "parameter": [
-                      {"name": "target", "valueReference": {"reference": "Practitioner/prac-0007"}}]})
+    pool_item = lege.get(
+        "/fhir/Task", params={"owner": "HealthcareService/hs-fjordvik-legesenter", "status": "requested", "_count": "1"}
+    ).json()["entry"][0]["resource"]
+    r = lege.post(
+        f"/fhir/Task/{pool_item['id']}/$forward",
+        headers={"If-Match": f'W/"{pool_item["meta"]["versionId"]}"'},
+        json={
+            "resourceType": "Parameters",
+            "parameter": [{"name": "target", "valueReference": {"reference": "Practitioner/prac-0007"}}],
+        },
+    )
     assert r.status_code == 200, r.text
     assert r.json()["owner"]["reference"] == "Practitioner/prac-0027"
     assert "away" in r.json()["note"][-1]["text"]
     # A patient's direct message to them goes to the service's shared inbox.
-    r = pas.http.post("/patient/threads", headers=pas.h, json={
-        "patient": "pat-000001", "practitioner": "prac-0007", "subject": "Til Eira", "text": "Hei",
-        "messageId": str(uuid.uuid4())})
+    r = pas.http.post(
+        "/patient/threads",
+        headers=pas.h,
+        json={
+            "patient": "pat-000001",
+            "practitioner": "prac-0007",
+            "subject": "Til Eira",
+            "text": "Hei",
+            "messageId": str(uuid.uuid4()),
+        },
+    )
     assert r.status_code == 201, r.text
     with own_portal.store.read() as tx:
         from helsami_portal.store.schema import task
-        owner = tx.conn.execute(sa.select(task.c.owner).where(
-            task.c.focus == f"Communication/{r.json()['thread']['id']}")).scalar_one()
+
+        owner = tx.conn.execute(
+            sa.select(task.c.owner).where(task.c.focus == f"Communication/{r.json()['thread']['id']}")
+        ).scalar_one()
     assert owner == "HealthcareService/hs-fjordvik-fysio"
     # Back again: no absence on record, and new items reach them.
     r = fysio.post("/fhir/Practitioner/prac-0007/$absence", json=params(away=False))
@@ -234,12 +297,15 @@ def test_away_without_a_delegate_sends_items_back_to_their_inbox(own_portal: Any
     assert r.status_code == 200, r.text
 
 
-@pytest.mark.parametrize("body, status", [
-    (params(delegate="Practitioner/prac-0027"), 400),  # away missing
-    (params(away=True, delegate="Practitioner/prac-0007"), 422),  # oneself
-    (params(away=True, delegate="Practitioner/finnes-ikke"), 422),
-    (params(away=False, delegate="Practitioner/prac-0027"), 422),
-])
+@pytest.mark.parametrize(
+    "body, status",
+    [
+        (params(delegate="Practitioner/prac-0027"), 400),  # away missing
+        (params(away=True, delegate="Practitioner/prac-0007"), 422),  # oneself
+        (params(away=True, delegate="Practitioner/finnes-ikke"), 422),
+        (params(away=False, delegate="Practitioner/prac-0027"), 422),
+    ],
+)
 def test_absence_refusals(who: Any, body: dict[str, Any], status: int) -> None:
     r = who("fysio").post("/fhir/Practitioner/prac-0007/$absence", json=body)
     assert r.status_code == status, r.text

@@ -22,17 +22,35 @@ def _task(api: Any, tid: str) -> dict[str, Any]:
 def make_answers(portal: Any, pid: str, answers: dict[str, Any]) -> str:
     key = {bool: "valueBoolean", float: "valueDecimal", int: "valueInteger", str: "valueString"}
     with portal.store.write() as tx:
-        qr = tx.create({"resourceType": "QuestionnaireResponse", "questionnaire": FORM, "status": "completed",
-                        "subject": {"reference": f"Patient/{pid}"}, "authored": tx.now,
-                        "item": [{"linkId": k, "answer": [{key[type(v)]: v}]} for k, v in answers.items()]})
+        qr = tx.create(
+            {
+                "resourceType": "QuestionnaireResponse",
+                "questionnaire": FORM,
+                "status": "completed",
+                "subject": {"reference": f"Patient/{pid}"},
+                "authored": tx.now,
+                "item": [{"linkId": k, "answer": [{key[type(v)]: v}]} for k, v in answers.items()],
+            }
+        )
     return new_task(portal, pid, "questionnaire", f"QuestionnaireResponse/{qr['id']}", "Forhåndsskjema før time")
 
 
 def test_questionnaire_answers_needing_attention_are_flagged(portal: Any, sign_in: Any) -> None:
     lege, nurse = sign_in("lege"), sign_in("sykepleier")
     pid, _user, _ = make_patient(portal)
-    tid = make_answers(portal, pid, {"feber": True, "temperatur": 39.2, "hoste": True, "hoste-uker": 5,
-                                     "reise": False, "blodfortynnende": False, "annet": "Jeg trenger tolk."})
+    tid = make_answers(
+        portal,
+        pid,
+        {
+            "feber": True,
+            "temperatur": 39.2,
+            "hoste": True,
+            "hoste-uker": 5,
+            "reise": False,
+            "blodfortynnende": False,
+            "annet": "Jeg trenger tolk.",
+        },
+    )
     r = nurse.get(f"/fhir/Task/{tid}/$questionnaire-review")
     assert r.status_code == 200, r.text
     rv = r.json()
@@ -57,23 +75,37 @@ def make_request(portal: Any, pid: str, *, booked: bool = False) -> str:
     start = timeutil.instant(timeutil.utcnow() + dt.timedelta(days=5))
     with portal.store.write() as tx:
         appt: dict[str, Any] = {
-            "resourceType": "Appointment", "serviceType": [{"text": "Time hos fastlege"}],
-            "participant": [{"actor": {"reference": f"Patient/{pid}"}, "status": "accepted"},
-                            {"actor": {"reference": f"HealthcareService/{POOL}"}, "status": "needs-action"}]}
+            "resourceType": "Appointment",
+            "serviceType": [{"text": "Time hos fastlege"}],
+            "participant": [
+                {"actor": {"reference": f"Patient/{pid}"}, "status": "accepted"},
+                {"actor": {"reference": f"HealthcareService/{POOL}"}, "status": "needs-action"},
+            ],
+        }
         if booked:
-            appt.update({"status": "booked", "start": start, "end": start, "minutesDuration": 20,
-                         "comment": "Ønsker å avbestille timen."})
+            appt.update(
+                {
+                    "status": "booked",
+                    "start": start,
+                    "end": start,
+                    "minutesDuration": 20,
+                    "comment": "Ønsker å avbestille timen.",
+                }
+            )
         else:
-            appt.update({"status": "proposed", "comment": "Passer best etter kl. 14.",
-                         "requestedPeriod": [{"start": start}]})
+            appt.update(
+                {"status": "proposed", "comment": "Passer best etter kl. 14.", "requestedPeriod": [{"start": start}]}
+            )
         a = tx.create(appt)
-    return new_task(portal, pid, "appointment", f"Appointment/{a['id']}",
-                    "Ønsker å avbestille time" if booked else "Ønsker time")
+    return new_task(
+        portal, pid, "appointment", f"Appointment/{a['id']}", "Ønsker å avbestille time" if booked else "Ønsker time"
+    )
 
 
 def _future(days: int, hour: int = 10) -> str:
     """hh:15 Oslo time, `days` from now (summer or winter time alike)."""
     from zoneinfo import ZoneInfo
+
     d = (timeutil.utcnow() + dt.timedelta(days=days)).date()
     return dt.datetime(d.year, d.month, d.day, hour, 15, tzinfo=ZoneInfo("Europe/Oslo")).isoformat()
 
@@ -140,3 +172,23 @@ def test_someone_elses_claimed_item_cannot_be_decided(portal: Any, sign_in: Any)
     r = op(lege, claimed.json(), "confirm-appointment", start=_future(3))
     assert r.status_code == 409 and "claimed" in r.json()["issue"][0]["diagnostics"]
     assert op(nurse, claimed.json(), "confirm-appointment", start=_future(3)).status_code == 200
+
+
+def test_a_cancellation_request_is_confirmed_as_a_cancellation(portal: Any, sign_in: Any) -> None:
+    lege = sign_in("lege")
+    pid, user, _ = make_patient(portal)
+    tid = make_request(portal, pid, booked=True)
+    r = op(lege, _task(lege, tid), "confirm-cancellation")
+    assert r.status_code == 200, r.text
+    appt = out(r, "Appointment")[0]
+    assert appt["status"] == "cancelled" and "ønske fra pasienten" in appt["cancelationReason"]["text"]
+    task = out(r, "Task")[0]
+    assert task["status"] == "completed" and task["businessStatus"]["coding"][0]["code"] == "cancelled"
+    [th] = patient_threads(sign_in(user))
+    text = th["messages"][0]["payload"][0]["contentString"]
+    assert "er avbestilt slik du ba om" in text and "Begrunnelse" not in text
+    # A request for a new time has nothing to cancel: refused with a reason code.
+    other = make_request(portal, pid)
+    r = op(lege, _task(lege, other), "confirm-cancellation")
+    assert r.status_code == 409
+    assert r.json()["issue"][0]["details"]["coding"][0]["code"] == "nothing-to-cancel"

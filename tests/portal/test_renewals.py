@@ -28,7 +28,7 @@ def test_classes_interactions_and_controlled_groups() -> None:
     assert kb.reseptgruppe("N02AA05") == "A" and kb.reseptgruppe("N05CF01") == "B"
     assert kb.reseptgruppe("N05BA01") == "B" and kb.reseptgruppe("N06BA04") == "A"
     assert kb.reseptgruppe("C10AA05") is None
-    assert kb.allergy_match("J01CE", "Penicillin", "J01CA04") == ("class", "penicilliner")
+    assert kb.allergy_match("J01CE", "Penicillin", "J01CA04") == ("class", "penicillins")
     assert kb.allergy_match("", "Allergi mot ibuprofen", "M01AE01") == ("substance", "ibuprofen")
     assert kb.allergy_match("", "Peanøtter", "M01AE01") is None
     assert all(s.atc.startswith(tuple("ABCDGHJLMNPRSV")) for s in kb.SUBSTANCES.values())
@@ -36,20 +36,27 @@ def test_classes_interactions_and_controlled_groups() -> None:
 
 
 def test_describe_splits_name_strength_and_form() -> None:
-    assert renewals.describe("Metformin 500 mg tablett") == {"name": "Metformin", "strength": "500 mg",
-                                                             "form": "tablett"}
+    assert renewals.describe("Metformin 500 mg tablett") == {
+        "name": "Metformin",
+        "strength": "500 mg",
+        "form": "tablett",
+    }
     assert renewals.describe("Flutide 50 mikrog/dose inhalasjonsaerosol")["strength"] == "50 mikrog/dose"
 
 
 # -- over HTTP ----------------------------------------------------------------------------------
 
-def _request(portal: Any, sign_in: Any, meds: list[tuple[str, str, float]], renew: int = 0,
-             allergies: list[tuple[str, str]] = ()) -> tuple[dict[str, Any], Any, list[str]]:
+
+def _request(
+    portal: Any, sign_in: Any, meds: list[tuple[str, str, float]], renew: int = 0, allergies: list[tuple[str, str]] = ()
+) -> tuple[dict[str, Any], Any, list[str]]:
     """A fresh patient asks to renew meds[renew]; returns (the renewal Task, the patient's Api, med ids)."""
     _pid, user, med_ids = make_patient(portal, meds=meds, allergies=allergies)
     pas = sign_in(user)
-    r = pas.post("/patient/renewals", json={"medication": med_ids[renew], "messageId": str(uuid.uuid4()),
-                                            "text": "Har tabletter til fredag."})
+    r = pas.post(
+        "/patient/renewals",
+        json={"medication": med_ids[renew], "messageId": str(uuid.uuid4()), "text": "Har tabletter til fredag."},
+    )
     assert r.status_code == 201, r.text
     proposal = r.json()["request"]
     found = sign_in("lege").get("/fhir/Task", params={"focus": f"MedicationRequest/{proposal['id']}"}).json()
@@ -65,8 +72,9 @@ def _review(api: Any, t: dict[str, Any]) -> dict[str, Any]:
 
 def test_routine_renewal_is_approved_by_a_physician_only_and_the_patient_is_told(portal: Any, sign_in: Any) -> None:
     lege, nurse = sign_in("lege"), sign_in("sykepleier")
-    t, pas, med_ids = _request(portal, sign_in, [("C10AA05", "Atorvastatin 20 mg tablett", 100),
-                                                 ("A10BA02", "Metformin 500 mg tablett", 50)])
+    t, pas, med_ids = _request(
+        portal, sign_in, [("C10AA05", "Atorvastatin 20 mg tablett", 100), ("A10BA02", "Metformin 500 mg tablett", 50)]
+    )
     rv = _review(nurse, t)  # nurses see the review
     assert rv["medication"]["atc"] == "C10AA05" and rv["medication"]["strength"] == "20 mg"
     assert rv["medication"]["form"] == "tablett" and rv["medication"]["substance"] == "atorvastatin"
@@ -109,9 +117,15 @@ def test_routine_renewal_is_approved_by_a_physician_only_and_the_patient_is_told
 
 def test_warnings_must_be_acknowledged_and_the_acknowledgement_is_recorded(portal: Any, sign_in: Any) -> None:
     lege = sign_in("lege")
-    t, _pas, med_ids = _request(portal, sign_in, [("M01AE01", "Ibux 400 mg tablett", 30),
-                                                  ("B01AA03", "Marevan 2,5 mg tablett", 60),
-                                                  ("N06AB06", "Sertralin 50 mg tablett", 60)])
+    t, _pas, med_ids = _request(
+        portal,
+        sign_in,
+        [
+            ("M01AE01", "Ibux 400 mg tablett", 30),
+            ("B01AA03", "Marevan 2,5 mg tablett", 60),
+            ("N06AB06", "Sertralin 50 mg tablett", 60),
+        ],
+    )
     rv = _review(lege, t)
     codes = {w["code"] for w in rv["warnings"]}
     assert codes == {f"interaction:vka-nsaid:{med_ids[1]}", f"interaction:ssri-nsaid:{med_ids[2]}"}
@@ -128,8 +142,11 @@ def test_warnings_must_be_acknowledged_and_the_acknowledgement_is_recorded(porta
     r = op(lege, t, "approve", acknowledge=sorted(codes))
     assert r.status_code == 200, r.text
     order = next(m for m in out(r, "MedicationRequest") if m["intent"] == "order")
-    acked = {next(x["valueCode"] for x in e["extension"] if x["url"] == "code"): e for e in order["extension"]
-             if e["url"] == renewals.EXT_ACK}
+    acked = {
+        next(x["valueCode"] for x in e["extension"] if x["url"] == "code"): e
+        for e in order["extension"]
+        if e["url"] == renewals.EXT_ACK
+    }
     assert set(acked) == codes
     for e in acked.values():
         parts = {x["url"]: x for x in e["extension"]}
@@ -139,19 +156,33 @@ def test_warnings_must_be_acknowledged_and_the_acknowledgement_is_recorded(porta
 
 def test_allergy_to_the_class_and_controlled_substances_are_warnings(portal: Any, sign_in: Any) -> None:
     lege = sign_in("lege")
-    t, _pas, _ids = _request(portal, sign_in, [("J01CA04", "Amoxicillin 500 mg kapsel", 10)],
-                             allergies=[("J01CE", "Penicillin")])
+    t, _pas, _ids = _request(
+        portal, sign_in, [("J01CA04", "Amoxicillin 500 mg kapsel", 10)], allergies=[("J01CE", "Penicillin")]
+    )
     rv = _review(lege, t)
     [w] = rv["warnings"]
     assert w["kind"] == "allergy" and "penicilliner" in w["text"] and rv["allergies"][0]["text"] == "Penicillin"
+    # Codes and structured arguments, so that a client says it in its user's language (issue 13).
+    assert w["args"] == {
+        "match": "class",
+        "allergen": "Penicillin",
+        "medicine": "Amoxicillin 500 mg kapsel",
+        "class": "penicillins",
+        "group": "penicilliner",
+    }
     t2, _pas, _ids = _request(portal, sign_in, [("N05CF01", "Imovane 7,5 mg tablett", 10)])
     rv2 = _review(lege, t2)
     assert [w["code"] for w in rv2["warnings"]] == ["controlled:B"] and rv2["medication"]["reseptgruppe"] == "B"
-    assert rv2["protocol"]["verdict"] == "exception"
-    t3, _pas, ids3 = _request(portal, sign_in, [("N02AA05", "OxyNorm 5 mg kapsel", 10),
-                                                ("N05BA01", "Vival 5 mg tablett", 10)])
-    codes3 = {w["code"] for w in _review(lege, t3)["warnings"]}
-    assert codes3 == {f"interaction:opioid-benzodiazepine:{ids3[1]}", "controlled:A"}
+    assert rv2["protocol"]["verdict"] == "exception" and rv2["warnings"][0]["args"] == {"group": "B"}
+    assert {"code": "warnings", "args": {"count": 1}}.items() <= rv2["protocol"]["reasons"][-1].items()
+    t3, _pas, ids3 = _request(
+        portal, sign_in, [("N02AA05", "OxyNorm 5 mg kapsel", 10), ("N05BA01", "Vival 5 mg tablett", 10)]
+    )
+    warnings3 = _review(lege, t3)["warnings"]
+    assert {w["code"] for w in warnings3} == {f"interaction:opioid-benzodiazepine:{ids3[1]}", "controlled:A"}
+    assert [w["args"] for w in warnings3 if w["kind"] == "interaction"] == [
+        {"rule": "opioid-benzodiazepine", "medicine": "OxyNorm 5 mg kapsel", "other": "Vival 5 mg tablett"}
+    ]
 
 
 def test_protocol_exceptions_for_an_old_prescription_and_an_unknown_medicine(portal: Any, sign_in: Any) -> None:
@@ -160,10 +191,13 @@ def test_protocol_exceptions_for_an_old_prescription_and_an_unknown_medicine(por
     rv = _review(lege, t)
     assert rv["warnings"] == [] and rv["protocol"]["verdict"] == "exception"
     assert [r["code"] for r in rv["protocol"]["reasons"]] == ["interval-exceeded"]
+    args = rv["protocol"]["reasons"][0]["args"]
+    assert args["days"] >= 400 and args["interval"] < args["days"]
     assert op(lege, t, "approve").status_code == 200  # an exception is the prescriber's call
     t2, _pas, _ids = _request(portal, sign_in, [("D07AC01", "Betnovat 0,1 % krem", 30)])
     rv2 = _review(lege, t2)
     assert [w["kind"] for w in rv2["warnings"]] == ["unknown-medicine"]
+    assert rv2["warnings"][0]["args"] == {"medicine": "Betnovat 0,1 % krem", "atc": "D07AC01"}
     assert rv2["protocol"]["verdict"] == "exception"
 
 
@@ -212,17 +246,22 @@ def test_ask_the_patient_then_approve_in_the_same_thread(portal: Any, sign_in: A
     assert waiting["status"] == "requested" and waiting["businessStatus"]["coding"][0]["code"] == "waiting-for-patient"
     [th] = patient_threads(pas)
     assert "blodtrykket" in th["messages"][0]["payload"][0]["contentString"]
-    assert "note" not in th["messages"][0] and all(m["category"][0]["coding"][0]["code"] == "staff-reply"
-                                                   for m in th["messages"])
+    assert "note" not in th["messages"][0] and all(
+        m["category"][0]["coding"][0]["code"] == "staff-reply" for m in th["messages"]
+    )
     # The patient answers in that thread: the answer lands in the same inbox as a message item.
-    answer = pas.post(f"/patient/threads/{th['thread']['id']}/messages",
-                      json={"text": "Det har vært rundt 135/85.", "messageId": str(uuid.uuid4())})
+    answer = pas.post(
+        f"/patient/threads/{th['thread']['id']}/messages",
+        json={"text": "Det har vært rundt 135/85.", "messageId": str(uuid.uuid4())},
+    )
     assert answer.status_code == 201, answer.text
     items = lege.get("/fhir/Task", params={"focus": f"Communication/{th['thread']['id']}"}).json()["entry"]
     assert len(items) == 1 and items[0]["resource"]["code"]["coding"][0]["code"] == "message"
     assert {"reference": "HealthcareService/hs-fjordvik-legesenter"} in [
-        {"reference": e["valueReference"]["reference"]} for e in items[0]["resource"].get("extension", [])
-        if "valueReference" in e]
+        {"reference": e["valueReference"]["reference"]}
+        for e in items[0]["resource"].get("extension", [])
+        if "valueReference" in e
+    ]
     r = op(lege, waiting, "approve")
     assert r.status_code == 200
     [th] = patient_threads(pas)  # still one conversation
@@ -237,8 +276,12 @@ def test_if_match_and_access_rules(portal: Any, sign_in: Any) -> None:
     assert op(lege, stale, "approve").status_code == 412
     assert switchboard.get(f"/fhir/Task/{t['id']}/$renewal-review").status_code == 403
     assert lege2.get(f"/fhir/Task/{t['id']}/$renewal-review").status_code == 403  # not in that inbox
-    assert lege2.post(f"/fhir/Task/{t['id']}/$approve", json={"resourceType": "Parameters"},
-                      headers={"If-Match": 'W/"1"'}).status_code == 403
+    assert (
+        lege2.post(
+            f"/fhir/Task/{t['id']}/$approve", json={"resourceType": "Parameters"}, headers={"If-Match": 'W/"1"'}
+        ).status_code
+        == 403
+    )
     assert lege.post(f"/fhir/Task/{t['id']}/$renewal-review").status_code == 405
     assert lege.get(f"/fhir/Task/{t['id']}/$nonsense").status_code == 404
     # The review is a read of the patient's medicines and allergies: it is in their access log.
@@ -246,8 +289,15 @@ def test_if_match_and_access_rules(portal: Any, sign_in: Any) -> None:
     _review(lege, t)
     assert portal_log_count(portal, t["for"]["reference"].split("/")[1]) == before + 1
     # Renewal operations on another kind of item are refused with a reason.
-    other = task(lege, next(e["resource"]["id"] for e in lege.get(
-        "/fhir/Task", params={"code": "message", "status": "requested", "_count": "1"}).json()["entry"]))
+    other = task(
+        lege,
+        next(
+            e["resource"]["id"]
+            for e in lege.get("/fhir/Task", params={"code": "message", "status": "requested", "_count": "1"}).json()[
+                "entry"
+            ]
+        ),
+    )
     r = op(lege, other, "approve")
     assert r.status_code == 409 and "renewal items only" in r.json()["issue"][0]["diagnostics"]
 
@@ -255,10 +305,14 @@ def test_if_match_and_access_rules(portal: Any, sign_in: Any) -> None:
 def portal_log_count(portal: Any, pid: str) -> int:
     import sqlalchemy as sa
 
-    from helsami_portal.store.schema import resource
+    from helsami_portal.store.schema import access_log
+
     with portal.store.read() as tx:
-        return int(tx.conn.execute(sa.select(sa.func.count()).select_from(resource).where(
-            resource.c.rtype == "AuditEvent", resource.c.patient == pid)).scalar_one())
+        return int(
+            tx.conn.execute(
+                sa.select(sa.func.count()).select_from(access_log).where(access_log.c.patient == pid)
+            ).scalar_one()
+        )
 
 
 @pytest.mark.parametrize("atc", ["N02AX02", "N05BA04"])

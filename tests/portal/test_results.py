@@ -8,8 +8,7 @@ import datetime as dt
 import threading
 from typing import Any
 
-from helsami_portal.fhir import conventions as c
-from helsami_portal.fhir import timeutil
+from helsami_portal.fhir import conventions as c, timeutil
 from helsami_portal.workflow import results
 
 from .decision_helpers import LOINC, ago, make_patient, new_task, op, out, patient_threads
@@ -17,9 +16,17 @@ from .decision_helpers import LOINC, ago, make_patient, new_task, op, out, patie
 KALIUM = ("2823-3", "Kalium", "mmol/L", 3.5, 4.4)
 
 
-def make_report(portal: Any, pid: str, category: str | None, values: list[float], *, days_ago: float = 1,
-                name: str = "Nyrefunksjon og elektrolytter", interp: str | None = None,
-                task: bool = True) -> tuple[str, str | None]:
+def make_report(
+    portal: Any,
+    pid: str,
+    category: str | None,
+    values: list[float],
+    *,
+    days_ago: float = 1,
+    name: str = "Nyrefunksjon og elektrolytter",
+    interp: str | None = None,
+    task: bool = True,
+) -> tuple[str, str | None]:
     """A final report of kalium values (one Observation per value), issued `days_ago` days ago,
     and a result item for it. Returns (report id, task id)."""
     code, text, unit, lo, hi = KALIUM
@@ -28,18 +35,27 @@ def make_report(portal: Any, pid: str, category: str | None, values: list[float]
         obs = []
         for v in values:
             o: dict[str, Any] = {
-                "resourceType": "Observation", "status": "final",
+                "resourceType": "Observation",
+                "status": "final",
                 "code": {"coding": [{"system": LOINC, "code": code}], "text": text},
-                "subject": {"reference": f"Patient/{pid}"}, "effectiveDateTime": when, "issued": when,
+                "subject": {"reference": f"Patient/{pid}"},
+                "effectiveDateTime": when,
+                "issued": when,
                 "valueQuantity": {"value": v, "unit": unit},
-                "referenceRange": [{"low": {"value": lo, "unit": unit}, "high": {"value": hi, "unit": unit}}]}
+                "referenceRange": [{"low": {"value": lo, "unit": unit}, "high": {"value": hi, "unit": unit}}],
+            }
             if interp:
                 o["interpretation"] = [{"coding": [{"code": interp}]}]
             obs.append(tx.create(o))
         report: dict[str, Any] = {
-            "resourceType": "DiagnosticReport", "status": "final", "code": {"text": name},
-            "subject": {"reference": f"Patient/{pid}"}, "effectiveDateTime": when, "issued": when,
-            "result": [{"reference": f"Observation/{o['id']}"} for o in obs]}
+            "resourceType": "DiagnosticReport",
+            "status": "final",
+            "code": {"text": name},
+            "subject": {"reference": f"Patient/{pid}"},
+            "effectiveDateTime": when,
+            "issued": when,
+            "result": [{"reference": f"Observation/{o['id']}"} for o in obs],
+        }
         if category:
             report["extension"] = [{"url": c.EXT_RELEASE_CATEGORY, "valueCode": category}]
         rid = tx.create(report)["id"]
@@ -103,8 +119,10 @@ def test_only_physicians_release_and_the_patient_sees_nothing_before(portal: Any
     assert done["status"] == "completed" and done["businessStatus"]["coding"][0]["code"] == "released"
     report = out(r, "DiagnosticReport")[0]
     exts = {e["url"]: e for e in report["extension"]}
-    assert exts[c.EXT_RELEASED_AT]["valueDateTime"] and \
-        exts[results.EXT_RELEASED_BY]["valueReference"]["reference"] == "Practitioner/prac-0001"
+    assert (
+        exts[c.EXT_RELEASED_AT]["valueDateTime"]
+        and exts[results.EXT_RELEASED_BY]["valueReference"]["reference"] == "Practitioner/prac-0001"
+    )
     assert _patient_sees(pas, rid)
     [th] = patient_threads(pas)
     assert th["thread"]["topic"]["text"] == "Prøvesvar: Kaliumkontroll Testesen"
@@ -149,8 +167,7 @@ def test_auto_category_is_visible_at_once(portal: Any, sign_in: Any) -> None:
     assert _patient_sees(sign_in(user), rid)
 
 
-def test_14_day_release_with_a_controlled_clock_is_idempotent_and_safe_in_parallel(portal: Any,
-                                                                                 sign_in: Any) -> None:
+def test_14_day_release_with_a_controlled_clock_is_idempotent_and_safe_in_parallel(portal: Any, sign_in: Any) -> None:
     pid, user, _ = make_patient(portal)
     pas = sign_in(user)
     due, _ = make_report(portal, pid, "clinician-or-14d", [4.0], days_ago=15, task=False)
@@ -198,8 +215,10 @@ def test_the_job_runner_includes_the_automatic_release(portal: Any) -> None:
     with portal.store.read() as tx:
         report = tx.get("DiagnosticReport", due)
     assert any(e["url"] == c.EXT_RELEASED_AT for e in report["extension"])
-    assert any(e["url"] == results.EXT_RELEASED_BY and e["valueReference"]["display"].startswith("Automatisk")
-               for e in report["extension"])
+    assert any(
+        e["url"] == results.EXT_RELEASED_BY and e["valueReference"]["display"].startswith("Automatisk")
+        for e in report["extension"]
+    )
 
 
 def test_reports_stored_before_the_release_column_existed_are_found(portal: Any) -> None:
@@ -210,13 +229,15 @@ def test_reports_stored_before_the_release_column_existed_are_found(portal: Any)
     pid, _user, _ = make_patient(portal)
     due, _ = make_report(portal, pid, "clinician-or-14d", [4.0], days_ago=17, task=False)
     with portal.store.write() as tx:  # as a database written by an earlier version has it
-        tx.conn.execute(resource.update().where(resource.c.rtype == "DiagnosticReport", resource.c.id == due)
-                        .values(text1=""))
+        tx.conn.execute(
+            resource.update().where(resource.c.rtype == "DiagnosticReport", resource.c.id == due).values(text1="")
+        )
     results.release_due(portal.store)
     with portal.store.read() as tx:
         report = tx.get("DiagnosticReport", due)
-        col = tx.conn.execute(sa.select(resource.c.text1).where(resource.c.rtype == "DiagnosticReport",
-                                                                resource.c.id == due)).scalar_one()
+        col = tx.conn.execute(
+            sa.select(resource.c.text1).where(resource.c.rtype == "DiagnosticReport", resource.c.id == due)
+        ).scalar_one()
     assert any(e["url"] == c.EXT_RELEASED_AT for e in report["extension"]) and col == "clinician-or-14d|released"
 
 
@@ -224,7 +245,10 @@ def test_access_log_gives_no_hint_of_an_unreleased_result() -> None:
     """The patient's access log names result reads only generically (no word for results)."""
     from helsami_portal.workflow.patient_records import _what
 
-    for description in ("result review of Task/t1: DiagnosticReport, Observation", "DiagnosticReport/dr-1",
-                        "inbox item Task/t1"):
+    for description in (
+        "result review of Task/t1: DiagnosticReport, Observation",
+        "DiagnosticReport/dr-1",
+        "inbox item Task/t1",
+    ):
         text = _what(description, "read").lower()
         assert "prøve" not in text and "resultat" not in text and "lab" not in text, text

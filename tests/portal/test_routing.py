@@ -17,7 +17,7 @@ from helsami_portal.api.settings import Settings
 from helsami_portal.seed import load
 from helsami_portal.store.db import make_engine
 from helsami_portal.store.store import Store
-from helsami_portal.synth import model
+from helsami_portal.synth import directory, model
 from helsami_portal.workflow import routing as wf_routing
 
 from .conftest import device_sign_in
@@ -105,8 +105,8 @@ def test_unreadable_file(tmp_path: Path) -> None:
 def directory_store(tmp_path: Path) -> Iterator[Store]:
     store = Store(make_engine(f"sqlite:///{tmp_path / 'dir.sqlite3'}"))
     store.create_schema()
-    pracs, roles = model.staff_resources()
-    load(store, model.organization_resources() + model.inbox_resources() + pracs + roles)
+    pracs, roles = directory.staff_resources()
+    load(store, directory.organization_resources() + directory.inbox_resources() + pracs + roles)
     yield store
     store.engine.dispose()
 
@@ -119,6 +119,7 @@ def test_portal_does_not_start_with_a_bad_table(directory_store: Store, tmp_path
     with pytest.raises(routing.RoutingError, match="hs-finnes-ikke"):
         create_app(directory_store, Settings(routing_file=str(path)))
     from helsami_portal.cli import main
+
     db = str(directory_store.engine.url)
     assert main(["serve", "--db", db, "--routing", str(path)]) == 2
     # The default table is good for the synthetic organisations.
@@ -134,9 +135,11 @@ def test_default_table_is_left_out_on_a_database_of_other_inboxes(tmp_path: Path
 
 # -- through the patient API --------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def own_portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from helsami_portal.embedded import EmbeddedPortal
+
     url = f"sqlite:///{tmp_path_factory.mktemp('routing') / 'portal.sqlite3'}"
     with EmbeddedPortal(url, demo=True, seed=True, patients=40, tasks=80, run_jobs=False) as p:
         yield p
@@ -148,9 +151,17 @@ def patient(own_portal: Any) -> Iterator[Any]:
     token = device_sign_in(http, "pasient")["access_token"]
 
     def send(**choice: str) -> httpx.Response:
-        return http.post("/patient/threads", headers={"Authorization": f"Bearer {token}"}, json={
-            "patient": "pat-000001", "subject": "Spørsmål", "text": "Hei", "messageId": str(uuid.uuid4()),
-            **choice})
+        return http.post(
+            "/patient/threads",
+            headers={"Authorization": f"Bearer {token}"},
+            json={
+                "patient": "pat-000001",
+                "subject": "Spørsmål",
+                "text": "Hei",
+                "messageId": str(uuid.uuid4()),
+                **choice,
+            },
+        )
 
     yield send
     http.close()
@@ -160,9 +171,11 @@ def inbox_of(portal: Any, thread_id: str) -> str:
     import sqlalchemy as sa
 
     from helsami_portal.store.schema import task
+
     with portal.store.read() as tx:
-        return str(tx.conn.execute(sa.select(task.c.owner).where(
-            task.c.focus == f"Communication/{thread_id}")).scalar_one())
+        return str(
+            tx.conn.execute(sa.select(task.c.owner).where(task.c.focus == f"Communication/{thread_id}")).scalar_one()
+        )
 
 
 def test_topic_goes_to_the_mapped_inbox(own_portal: Any, patient: Any) -> None:
@@ -186,14 +199,17 @@ def test_direct_message_where_allowed(own_portal: Any, patient: Any) -> None:
     assert inbox_of(own_portal, r.json()["thread"]["id"]) == "HealthcareService/hs-fjordvik-psyk-sjovold"
 
 
-@pytest.mark.parametrize("choice, status, words", [
-    ({"practitioner": "prac-0001"}, 422, "cannot be sent directly to this staff member"),
-    ({"practitioner": "prac-0007", "service": "hs-fjordvik-psyk"}, 422, "through that service"),
-    ({"topic": "finnes-ikke"}, 422, "no such topic"),
-    ({"topic": "fysioterapi", "service": "hs-fjordvik-fysio"}, 422, "not both"),
-    ({}, 400, "Choose where to send the message"),
-    ({"service": "hs-finnes-ikke"}, 422, "does not take messages"),
-])
+@pytest.mark.parametrize(
+    "choice, status, words",
+    [
+        ({"practitioner": "prac-0001"}, 422, "cannot be sent directly to this staff member"),
+        ({"practitioner": "prac-0007", "service": "hs-fjordvik-psyk"}, 422, "through that service"),
+        ({"topic": "finnes-ikke"}, 422, "no such topic"),
+        ({"topic": "fysioterapi", "service": "hs-fjordvik-fysio"}, 422, "not both"),
+        ({}, 400, "Choose where to send the message"),
+        ({"service": "hs-finnes-ikke"}, 422, "does not take messages"),
+    ],
+)
 def test_refusals_in_plain_words(patient: Any, choice: dict[str, str], status: int, words: str) -> None:
     r = patient(**choice)
     assert r.status_code == status, r.text

@@ -21,8 +21,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from helsami_portal.fhir import conventions as c
-from helsami_portal.fhir import timeutil
+from helsami_portal.fhir import conventions as c, timeutil
 from helsami_portal.jobs import JobRunner
 from helsami_portal.seed import load
 from helsami_portal.store.db import make_engine
@@ -36,12 +35,13 @@ from helsami_portal.workflow.working_time import (
     is_working_time,
     working_minutes_between,
 )
+from tests.waiting import wait_until
 
 from ..conftest import drop_pg_database, make_pg_database
 from .conftest import device_sign_in
 
 OSLO = ZoneInfo("Europe/Oslo")
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def oslo(*args: int) -> dt.datetime:
@@ -49,6 +49,7 @@ def oslo(*args: int) -> dt.datetime:
 
 
 # -- the working calendar -----------------------------------------------------------------------
+
 
 def test_holidays_come_from_the_maintained_package() -> None:
     assert not is_working_day(dt.date(2026, 4, 2))  # Maundy Thursday (skjærtorsdag)
@@ -76,28 +77,31 @@ def test_office_hours_are_local_time_through_daylight_saving_changes() -> None:
     assert is_working_time(dt.datetime(2026, 10, 26, 14, 59, tzinfo=UTC))  # 15:59 winter time
 
 
-@pytest.mark.parametrize("start, minutes, expected", [
-    # Friday afternoon to Monday morning over a weekend
-    (oslo(2026, 5, 22, 15, 0), 120, oslo(2026, 5, 26, 9, 0)),  # Whit Monday 25 May is off
-    (oslo(2026, 6, 5, 15, 0), 120, oslo(2026, 6, 8, 9, 0)),
-    # Easter: Wednesday before to Tuesday after
-    (oslo(2026, 4, 1, 15, 30), 60, oslo(2026, 4, 7, 8, 30)),
-    # 17 May 2027 is a Monday
-    (oslo(2027, 5, 14, 15, 30), 60, oslo(2027, 5, 18, 8, 30)),
-    # Christmas 2026: 25 (Friday) and 26 off, then the weekend
-    (oslo(2026, 12, 24, 15, 30), 60, oslo(2026, 12, 28, 8, 30)),
-    # New Year
-    (oslo(2026, 12, 31, 15, 0), 120, oslo(2027, 1, 4, 9, 0)),
-    # Spring forward (29 March 2026) and fall back (25 October 2026)
-    (oslo(2026, 3, 27, 15, 30), 60, oslo(2026, 3, 30, 8, 30)),
-    (oslo(2026, 10, 23, 15, 30), 60, oslo(2026, 10, 26, 8, 30)),
-    # Before opening and after closing
-    (oslo(2026, 6, 9, 6, 0), 30, oslo(2026, 6, 9, 8, 30)),
-    (oslo(2026, 6, 9, 18, 0), 30, oslo(2026, 6, 10, 8, 30)),
-    # Exactly a day's work ends at closing, not next morning
-    (oslo(2026, 6, 12, 8, 0), 480, oslo(2026, 6, 12, 16, 0)),
-    (oslo(2026, 6, 13, 12, 0), 0, oslo(2026, 6, 13, 12, 0)),
-])
+@pytest.mark.parametrize(
+    "start, minutes, expected",
+    [
+        # Friday afternoon to Monday morning over a weekend
+        (oslo(2026, 5, 22, 15, 0), 120, oslo(2026, 5, 26, 9, 0)),  # Whit Monday 25 May is off
+        (oslo(2026, 6, 5, 15, 0), 120, oslo(2026, 6, 8, 9, 0)),
+        # Easter: Wednesday before to Tuesday after
+        (oslo(2026, 4, 1, 15, 30), 60, oslo(2026, 4, 7, 8, 30)),
+        # 17 May 2027 is a Monday
+        (oslo(2027, 5, 14, 15, 30), 60, oslo(2027, 5, 18, 8, 30)),
+        # Christmas 2026: 25 (Friday) and 26 off, then the weekend
+        (oslo(2026, 12, 24, 15, 30), 60, oslo(2026, 12, 28, 8, 30)),
+        # New Year
+        (oslo(2026, 12, 31, 15, 0), 120, oslo(2027, 1, 4, 9, 0)),
+        # Spring forward (29 March 2026) and fall back (25 October 2026)
+        (oslo(2026, 3, 27, 15, 30), 60, oslo(2026, 3, 30, 8, 30)),
+        (oslo(2026, 10, 23, 15, 30), 60, oslo(2026, 10, 26, 8, 30)),
+        # Before opening and after closing
+        (oslo(2026, 6, 9, 6, 0), 30, oslo(2026, 6, 9, 8, 30)),
+        (oslo(2026, 6, 9, 18, 0), 30, oslo(2026, 6, 10, 8, 30)),
+        # Exactly a day's work ends at closing, not next morning
+        (oslo(2026, 6, 12, 8, 0), 480, oslo(2026, 6, 12, 16, 0)),
+        (oslo(2026, 6, 13, 12, 0), 0, oslo(2026, 6, 13, 12, 0)),
+    ],
+)
 def test_add_working_minutes(start: dt.datetime, minutes: int, expected: dt.datetime) -> None:
     got = add_working_minutes(start, minutes)
     assert got == expected, got.astimezone(OSLO)
@@ -112,8 +116,9 @@ def test_add_working_minutes(start: dt.datetime, minutes: int, expected: dt.date
 def test_dst_days_still_have_eight_working_hours() -> None:
     assert working_minutes_between(oslo(2026, 3, 27, 0, 0), oslo(2026, 3, 31, 0, 0)) == 2 * 480
     assert working_minutes_between(oslo(2026, 10, 23, 0, 0), oslo(2026, 10, 27, 0, 0)) == 2 * 480
-    assert add_working_minutes(oslo(2026, 3, 27, 12, 0), 480).astimezone(UTC) == \
-        dt.datetime(2026, 3, 30, 10, 0, tzinfo=UTC)  # 12:00 summer time
+    assert add_working_minutes(oslo(2026, 3, 27, 12, 0), 480).astimezone(UTC) == dt.datetime(
+        2026, 3, 30, 10, 0, tzinfo=UTC
+    )  # 12:00 summer time
 
 
 def test_working_minutes_in_a_year() -> None:
@@ -145,18 +150,26 @@ def test_forward_and_backward_agree_at_random_instants() -> None:
 
 def test_response_deadline_counts_working_days_only_when_the_inbox_says_so() -> None:
     def svc(working: bool, value: int = 1, unit: str = "d") -> dict[str, Any]:
-        return {"resourceType": "HealthcareService", "id": "x", "extension": [
-            {"url": c.EXT_RESPONSE_TIME, "valueDuration": {"value": value, "code": unit}},
-            {"url": c.EXT_WORKING_TIME, "valueBoolean": working}]}
+        return {
+            "resourceType": "HealthcareService",
+            "id": "x",
+            "extension": [
+                {"url": c.EXT_RESPONSE_TIME, "valueDuration": {"value": value, "code": unit}},
+                {"url": c.EXT_WORKING_TIME, "valueBoolean": working},
+            ],
+        }
 
     friday = timeutil.instant(oslo(2026, 5, 22, 12, 0))
     assert safety_net.response_deadline(svc(True), friday) == timeutil.instant(oslo(2026, 5, 26, 12, 0))
     assert safety_net.response_deadline(svc(False), friday) == timeutil.instant(oslo(2026, 5, 23, 12, 0))
-    assert safety_net.response_deadline(svc(True, 5), friday) == timeutil.instant(oslo(2026, 6, 1, 12, 0))  # Whit Monday off
+    assert safety_net.response_deadline(svc(True, 5), friday) == timeutil.instant(
+        oslo(2026, 6, 1, 12, 0)
+    )  # Whit Monday off
     assert safety_net.response_deadline({"resourceType": "HealthcareService", "id": "y"}, friday) == ""
 
 
 # -- the job, on a store of its own -----------------------------------------------------------
+
 
 def _svc(sid: str, backup: str | None, delay: int, working: bool, active: bool = True) -> dict[str, Any]:
     ext: list[dict[str, Any]] = []
@@ -165,8 +178,14 @@ def _svc(sid: str, backup: str | None, delay: int, working: bool, active: bool =
     ext.append({"url": c.EXT_SAFETY_NET_DELAY, "valueDuration": {"value": delay, "code": "min"}})
     ext.append({"url": c.EXT_RESPONSE_TIME, "valueDuration": {"value": 1, "code": "d"}})
     ext.append({"url": c.EXT_WORKING_TIME, "valueBoolean": working})
-    return {"resourceType": "HealthcareService", "id": sid, "active": active, "name": f"Innboks {sid}",
-            "extension": ext, "type": [{"coding": [{"system": c.INBOX_KIND, "code": "clinical"}]}]}
+    return {
+        "resourceType": "HealthcareService",
+        "id": sid,
+        "active": active,
+        "name": f"Innboks {sid}",
+        "extension": ext,
+        "type": [{"coding": [{"system": c.INBOX_KIND, "code": "clinical"}]}],
+    }
 
 
 INBOXES = [
@@ -195,15 +214,27 @@ def store(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Store]:
             drop_pg_database(name)
 
 
-def _task(pool: str, *, business: str = "new", status: str = "requested", owner: str | None = None,
-          authored: str = "2026-01-01T00:00:00.000000Z", tid: str | None = None) -> dict[str, Any]:
+def _task(
+    pool: str,
+    *,
+    business: str = "new",
+    status: str = "requested",
+    owner: str | None = None,
+    authored: str = "2026-01-01T00:00:00.000000Z",
+    tid: str | None = None,
+) -> dict[str, Any]:
     return {
-        "resourceType": "Task", "id": tid or uuid.uuid4().hex, "status": status, "intent": "order",
+        "resourceType": "Task",
+        "id": tid or uuid.uuid4().hex,
+        "status": status,
+        "intent": "order",
         "priority": "routine",
         "businessStatus": {"coding": [{"system": c.TASK_BUSINESS_STATUS, "code": business}]},
         "code": {"coding": [{"system": c.TASK_TYPE, "code": "message"}]},
-        "description": "Spørsmål", "focus": {"reference": "Communication/x"},
-        "for": {"reference": "Patient/p1"}, "authoredOn": authored,
+        "description": "Spørsmål",
+        "focus": {"reference": "Communication/x"},
+        "for": {"reference": "Patient/p1"},
+        "authoredOn": authored,
         "owner": {"reference": owner or f"HealthcareService/{pool}"},
         "extension": [{"url": c.EXT_TASK_POOL, "valueReference": {"reference": f"HealthcareService/{pool}"}}],
     }
@@ -226,25 +257,35 @@ def where(store: Store, tid: str) -> str:
     return str(current(store, tid)["owner"]["reference"]).split("/", 1)[1]
 
 
-@pytest.mark.parametrize("arrived, not_yet, due", [
-    # weekend + Whit Monday
-    (oslo(2026, 5, 22, 15, 30), [oslo(2026, 5, 22, 15, 59), oslo(2026, 5, 23, 12), oslo(2026, 5, 25, 10),
-                                 oslo(2026, 5, 26, 8, 29)], oslo(2026, 5, 26, 8, 30)),
-    # Easter
-    (oslo(2026, 4, 1, 15, 30), [oslo(2026, 4, 2, 9), oslo(2026, 4, 3, 12), oslo(2026, 4, 6, 15),
-                                oslo(2026, 4, 7, 8, 29)], oslo(2026, 4, 7, 8, 30)),
-    # 17 May on a Monday
-    (oslo(2027, 5, 14, 15, 30), [oslo(2027, 5, 17, 12), oslo(2027, 5, 18, 8, 29)], oslo(2027, 5, 18, 8, 30)),
-    # Christmas
-    (oslo(2026, 12, 24, 15, 30), [oslo(2026, 12, 25, 12), oslo(2026, 12, 27, 12)], oslo(2026, 12, 28, 8, 30)),
-    # spring forward, fall back
-    (oslo(2026, 3, 27, 15, 30), [oslo(2026, 3, 29, 12), oslo(2026, 3, 30, 8, 29)], oslo(2026, 3, 30, 8, 30)),
-    (oslo(2026, 10, 23, 15, 30), [oslo(2026, 10, 25, 12), oslo(2026, 10, 26, 8, 29)], oslo(2026, 10, 26, 8, 30)),
-    # arrived in the night: the delay starts at opening
-    (oslo(2026, 6, 9, 2, 0), [oslo(2026, 6, 9, 8, 59)], oslo(2026, 6, 9, 9, 0)),
-])
-def test_time_travel_working_time_delay(store: Store, arrived: dt.datetime, not_yet: list[dt.datetime],
-                                        due: dt.datetime) -> None:
+@pytest.mark.parametrize(
+    "arrived, not_yet, due",
+    [
+        # weekend + Whit Monday
+        (
+            oslo(2026, 5, 22, 15, 30),
+            [oslo(2026, 5, 22, 15, 59), oslo(2026, 5, 23, 12), oslo(2026, 5, 25, 10), oslo(2026, 5, 26, 8, 29)],
+            oslo(2026, 5, 26, 8, 30),
+        ),
+        # Easter
+        (
+            oslo(2026, 4, 1, 15, 30),
+            [oslo(2026, 4, 2, 9), oslo(2026, 4, 3, 12), oslo(2026, 4, 6, 15), oslo(2026, 4, 7, 8, 29)],
+            oslo(2026, 4, 7, 8, 30),
+        ),
+        # 17 May on a Monday
+        (oslo(2027, 5, 14, 15, 30), [oslo(2027, 5, 17, 12), oslo(2027, 5, 18, 8, 29)], oslo(2027, 5, 18, 8, 30)),
+        # Christmas
+        (oslo(2026, 12, 24, 15, 30), [oslo(2026, 12, 25, 12), oslo(2026, 12, 27, 12)], oslo(2026, 12, 28, 8, 30)),
+        # spring forward, fall back
+        (oslo(2026, 3, 27, 15, 30), [oslo(2026, 3, 29, 12), oslo(2026, 3, 30, 8, 29)], oslo(2026, 3, 30, 8, 30)),
+        (oslo(2026, 10, 23, 15, 30), [oslo(2026, 10, 25, 12), oslo(2026, 10, 26, 8, 29)], oslo(2026, 10, 26, 8, 30)),
+        # arrived in the night: the delay starts at opening
+        (oslo(2026, 6, 9, 2, 0), [oslo(2026, 6, 9, 8, 59)], oslo(2026, 6, 9, 9, 0)),
+    ],
+)
+def test_time_travel_working_time_delay(
+    store: Store, arrived: dt.datetime, not_yet: list[dt.datetime], due: dt.datetime
+) -> None:
     tid = arrive(store, "t-a", arrived)
     for when in not_yet:
         assert safety_net.run_once(store, when) == 0, when
@@ -355,10 +396,13 @@ def test_candidate_query_uses_the_safety_net_index(store: Store) -> None:
 
 # -- many workers, one database -------------------------------------------------------------------
 
+
 def _concurrent_workers(store_url: str, n_items: int, workers: int) -> None:
     seed_store = Store(make_engine(store_url))
-    load(seed_store, (_task("t-a", tid=f"bulk-{i:05d}", authored=timeutil.instant(oslo(2026, 6, 1, 9, 0)))
-                      for i in range(n_items)))
+    load(
+        seed_store,
+        (_task("t-a", tid=f"bulk-{i:05d}", authored=timeutil.instant(oslo(2026, 6, 1, 9, 0))) for i in range(n_items)),
+    )
     seed_store.engine.dispose()
     # Bulk-loaded rows carry the load time as last change: travel a month ahead of it.
     now = timeutil.utcnow() + dt.timedelta(days=30)
@@ -392,8 +436,12 @@ def _concurrent_workers(store_url: str, n_items: int, workers: int) -> None:
         assert len(escalations) == n_items and set(escalations.values()) == {1}
         owners = Counter(r[0] for r in tx.conn.execute(sa.select(task.c.owner).where(task.c.id.like("bulk-%"))))
         assert owners == {"HealthcareService/t-b": n_items}
-        versions = Counter(r[0] for r in tx.conn.execute(
-            sa.select(history.c.version_id).where(history.c.rtype == "Task", history.c.id.like("bulk-%"))))
+        versions = Counter(
+            r[0]
+            for r in tx.conn.execute(
+                sa.select(history.c.version_id).where(history.c.rtype == "Task", history.c.id.like("bulk-%"))
+            )
+        )
         assert versions == {1: n_items, 2: n_items}  # one move each, and version 1 kept
     for s in stores:
         s.engine.dispose()
@@ -423,9 +471,11 @@ def test_two_workers_on_sqlite_move_each_item_once(tmp_path: Any) -> None:
 
 # -- through the API: staff see it, the patient notices nothing -------------------------------
 
+
 @pytest.fixture(scope="module")
 def own_portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from helsami_portal.embedded import EmbeddedPortal
+
     url = f"sqlite:///{tmp_path_factory.mktemp('net') / 'portal.sqlite3'}"
     p = EmbeddedPortal(url, demo=True, seed=True, patients=40, tasks=80, run_jobs=False)
     with p:
@@ -451,9 +501,17 @@ def test_escalated_item_is_marked_for_staff_and_invisible_to_the_patient(own_por
     pas, ph = client("pasient")
     sb, sh = client("sentralbord")  # member of the municipal switchboard inbox
     if True:
-        r = pas.post("/patient/threads", headers=ph, json={
-            "patient": "pat-000001", "service": "hs-fjordvik-psyk", "subject": "Trenger å snakke med noen",
-            "text": "Hei, kan noen ringe meg?", "messageId": str(uuid.uuid4())})
+        r = pas.post(
+            "/patient/threads",
+            headers=ph,
+            json={
+                "patient": "pat-000001",
+                "service": "hs-fjordvik-psyk",
+                "subject": "Trenger å snakke med noen",
+                "text": "Hei, kan noen ringe meg?",
+                "messageId": str(uuid.uuid4()),
+            },
+        )
         assert r.status_code == 201, r.text
         thread_id = r.json()["thread"]["id"]
         before = pas.get(f"/patient/threads/{thread_id}", headers=ph).json()
@@ -480,9 +538,17 @@ def test_new_items_get_a_working_day_deadline_and_overdue_is_counted(own_portal:
     pas, ph = client("pasient")
     lege, lh = client("lege")
     if True:
-        r = pas.post("/patient/threads", headers=ph, json={
-            "patient": "pat-000001", "service": "hs-fjordvik-legesenter", "subject": "Resept",
-            "text": "Hei", "messageId": str(uuid.uuid4())})
+        r = pas.post(
+            "/patient/threads",
+            headers=ph,
+            json={
+                "patient": "pat-000001",
+                "service": "hs-fjordvik-legesenter",
+                "subject": "Resept",
+                "text": "Hei",
+                "messageId": str(uuid.uuid4()),
+            },
+        )
         assert r.status_code == 201, r.text
         thread_id = r.json()["thread"]["id"]
         t = lege.get("/fhir/Task", headers=lh, params={"focus": f"Communication/{thread_id}"}).json()
@@ -502,6 +568,7 @@ def test_new_items_get_a_working_day_deadline_and_overdue_is_counted(own_portal:
 
 def test_the_portal_runs_the_job_in_its_lifespan(tmp_path: Any) -> None:
     from helsami_portal.embedded import EmbeddedPortal
+
     p = EmbeddedPortal(f"sqlite:///{tmp_path / 'life.sqlite3'}", seed=False, run_jobs=True)
     p.settings.job_interval = 0.05
     ran = threading.Event()
@@ -512,33 +579,57 @@ def test_the_portal_runs_the_job_in_its_lifespan(tmp_path: Any) -> None:
 
 # -- the worker command ------------------------------------------------------------------------
 
+
 def test_worker_command_runs_and_stops_cleanly_on_sigterm(tmp_path: Any) -> None:
     import signal
     import subprocess
     import sys
-    import time
+    import threading
+
+    import time_machine
+
+    # The worker is another process, on the machine's own clock: items arrive on that clock.
+    def real_now() -> dt.datetime:
+        return time_machine.escape_hatch.datetime.datetime.now(dt.UTC)
 
     url = f"sqlite:///{tmp_path / 'worker.sqlite3'}"
     boot = Store(make_engine(url))
     boot.create_schema()
     load(boot, [dict(x) for x in INBOXES])
-    tid = arrive(boot, "t-cal", timeutil.utcnow() - dt.timedelta(hours=2))
-    boot.engine.dispose()
-    once = subprocess.run([sys.executable, "-m", "helsami_portal.cli", "worker", "--db", url, "--once"],
-                          capture_output=True, text=True, timeout=60)
+    tid = arrive(boot, "t-cal", real_now() - dt.timedelta(hours=2))
+    once = subprocess.run(
+        [sys.executable, "-m", "helsami_portal.cli", "worker", "--db", url, "--once"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert once.returncode == 0, once.stderr
     assert "'safety-net': 1" in once.stdout
-    proc = subprocess.Popen([sys.executable, "-m", "helsami_portal.cli", "worker", "--db", url,
-                             "--interval", "0.2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert where(boot, tid) == "t-c"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "helsami_portal.cli", "worker", "--db", url, "--interval", "0.2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    err_lines: list[str] = []
+    reader = threading.Thread(
+        target=lambda: err_lines.extend(iter(proc.stderr.readline, "")),  # type: ignore[union-attr]
+        daemon=True,
+    )
+    reader.start()
     try:
-        time.sleep(2.0)
+        wait_until(lambda: any("worker: running" in line for line in err_lines), what="worker started")
+        # An item that becomes due while the worker runs is moved by its loop.
+        later = arrive(boot, "t-cal", real_now() - dt.timedelta(hours=2))
+        wait_until(lambda: where(boot, later) == "t-c", what="the running worker moved the item")
         proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=20)
+        proc.wait(timeout=20)
+        reader.join(10)
     finally:
         if proc.poll() is None:
             proc.kill()
+    err = "".join(err_lines)
     assert proc.returncode == 0, err
     assert "worker: stopped" in err
-    check = Store(make_engine(url))
-    assert where(check, tid) == "t-c"
-    check.engine.dispose()
+    boot.engine.dispose()

@@ -14,7 +14,7 @@ from helsami_portal.synth import DemoUser, demo_users, fnr_is_valid, generate, m
 from helsami_portal.synth.fnr import fnr_birth_date, fnr_is_male, fnr_is_synthetic
 from helsami_portal.synth.generate import PROXY_LEVEL, RICH_TASKS
 
-NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
 INSTANT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 
 
@@ -81,7 +81,7 @@ def test_fnr_is_valid_rejects_bad_numbers() -> None:
     for pos in range(11):  # mod 11 with these weights catches every single changed digit
         for d in "0123456789":
             if d != fnr[pos]:
-                assert not fnr_is_valid(fnr[:pos] + d + fnr[pos + 1:])
+                assert not fnr_is_valid(fnr[:pos] + d + fnr[pos + 1 :])
     assert not fnr_is_valid(fnr[:10])
     assert not fnr_is_valid(fnr + "0")
     assert not fnr_is_valid("abcdefghijk")
@@ -158,8 +158,9 @@ def test_everything_is_represented(data) -> None:
     assert kinds == set(c.INBOX_KINDS)
     interp = {code_of(o["interpretation"]) for o in by_type(data, "Observation")}
     assert {"N", "H", "L", "HH", "LL"} <= interp
-    levels = {code_of(r["provision"]["code"], PROXY_LEVEL) for r in by_type(data, "Consent")
-              if "code" in r["provision"]}
+    levels = {
+        code_of(r["provision"]["code"], PROXY_LEVEL) for r in by_type(data, "Consent") if "code" in r["provision"]
+    }
     assert levels == {"standard", "read", "messages", "full"}
     # ... and at least one restriction (skjerming) with a named care team
     restrictions = [r for r in by_type(data, "Consent") if code_of(r["category"]) == "skjerming"]
@@ -171,8 +172,17 @@ def test_everything_is_represented(data) -> None:
     assert senders == {"Patient", "RelatedPerson", "Practitioner"}
     assert any("\n" in r["payload"][0]["contentString"] for r in by_type(data, "Communication") if "payload" in r)
     assert any(p.get("meta", {}).get("security") for p in by_type(data, "Patient"))
-    for rt in ("Organization", "Condition", "MedicationRequest", "AllergyIntolerance", "Immunization",
-               "QuestionnaireResponse", "Appointment", "RelatedPerson", "Consent"):
+    for rt in (
+        "Organization",
+        "Condition",
+        "MedicationRequest",
+        "AllergyIntolerance",
+        "Immunization",
+        "QuestionnaireResponse",
+        "Appointment",
+        "RelatedPerson",
+        "Consent",
+    ):
         assert by_type(data, rt), rt
 
 
@@ -180,12 +190,23 @@ def test_demo_users_exist(data) -> None:
     users = demo_users()
     assert all(isinstance(u, DemoUser) and u.password == "demo" for u in users)
     names = {u.username for u in users}
-    assert {"lege", "sykepleier", "sentralbord", "it", "personvern", "lege2", "fysio",
-            "pasient", "pasient2", "fullmakt"} <= names
+    assert {
+        "lege",
+        "sykepleier",
+        "sentralbord",
+        "it",
+        "personvern",
+        "lege2",
+        "fysio",
+        "pasient",
+        "pasient2",
+        "fullmakt",
+    } <= names
     assert {u.role for u in users if u.kind == "staff"} == set(c.STAFF_ROLES)
     index = {f"{r['resourceType']}/{r['id']}": r for r in data}
-    role_of = {r["practitioner"]["reference"]: code_of(r["code"], c.STAFF_ROLE)
-               for r in by_type(data, "PractitionerRole")}
+    role_of = {
+        r["practitioner"]["reference"]: code_of(r["code"], c.STAFF_ROLE) for r in by_type(data, "PractitionerRole")
+    }
     for u in users:
         assert u.resource in index, u
         res = index[u.resource]
@@ -245,9 +266,14 @@ def test_tasks_follow_the_conventions(data) -> None:
         focus = index[t["focus"]["reference"]]
         assert t["for"]["reference"] in index
         kind = code_of(t["code"])
-        expected = {"message": "Communication", "phone-message": "Communication", "renewal": "MedicationRequest",
-                    "result": "DiagnosticReport", "questionnaire": "QuestionnaireResponse",
-                    "appointment": "Appointment"}[kind]
+        expected = {
+            "message": "Communication",
+            "phone-message": "Communication",
+            "renewal": "MedicationRequest",
+            "result": "DiagnosticReport",
+            "questionnaire": "QuestionnaireResponse",
+            "appointment": "Appointment",
+        }[kind]
         assert focus["resourceType"] == expected
         if expected == "Communication":
             assert code_of(focus["category"]) == "thread" and focus["topic"]["text"]
@@ -275,3 +301,65 @@ def test_threads_are_consistent(data) -> None:
         assert code_of(m["medium"]) in (c.MEDIUM_PORTAL, c.MEDIUM_PHONE)
     assert set(counts) == set(headers)
     assert max(counts.values()) >= 3 and min(counts.values()) == 1
+
+
+# -- a pure function of the seed and the reference time ---------------------------------------------
+
+
+def _shape(now: dt.datetime, seed: int = 1) -> list[tuple]:
+    """What a person would recognise as "the same data": who the patients are, which items there are,
+    of which kind, in which state, for whom; times and national ids follow the reference time."""
+    out: list[tuple] = []
+    for r in generate(patients=300, tasks=700, seed=seed, now=now):
+        rt = r["resourceType"]
+        if rt == "Patient":
+            out.append((rt, r["id"], r["name"][0]["text"], r["gender"]))
+        elif rt == "Task":
+            out.append(
+                (
+                    rt,
+                    r["id"],
+                    r["code"]["coding"][0]["code"],
+                    r["status"],
+                    r["for"]["reference"],
+                    r["owner"]["reference"],
+                    r.get("priority"),
+                )
+            )
+        else:
+            out.append((rt, r["id"]))
+    return out
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        dt.datetime(2026, 12, 1, 11, 0, tzinfo=dt.UTC),  # the day the suite first failed
+        dt.datetime(2027, 7, 14, 21, 45, tzinfo=dt.UTC),  # summer time, late evening
+        dt.datetime(2027, 11, 25, 7, 30, tzinfo=dt.UTC),  # a year on
+        dt.datetime(2028, 2, 29, 6, 0, tzinfo=dt.UTC),  # a leap day
+    ],
+)
+def test_the_same_seed_gives_the_same_data_on_any_day(other: dt.datetime) -> None:
+    assert _shape(other) == _shape(NOW)
+
+
+def test_the_same_seed_and_reference_time_give_identical_data() -> None:
+    assert list(generate(patients=60, tasks=80, seed=7, now=NOW)) == list(
+        generate(patients=60, tasks=80, seed=7, now=NOW)
+    )
+    assert _shape(NOW, seed=2) != _shape(NOW, seed=1)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("now", [NOW, dt.datetime(2026, 12, 1, 11, 0, tzinfo=dt.UTC)])
+def test_no_patient_or_proxy_has_a_staff_members_name(seed: int, now: dt.datetime) -> None:
+    data = list(generate(patients=2000, tasks=0, seed=seed, now=now))
+    staff = {" ".join([*p["name"][0]["given"], p["name"][0]["family"]]) for p in by_type(data, "Practitioner")}
+    assert len(staff) > 20
+    people = [
+        " ".join([*p["name"][0]["given"], p["name"][0]["family"]])
+        for p in by_type(data, "Patient") + by_type(data, "RelatedPerson")
+    ]
+    assert len(people) > 2000
+    assert not [n for n in people if n in staff]

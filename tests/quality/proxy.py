@@ -17,7 +17,8 @@ class Proxy:
         self.delay = 0.0  # seconds added before each chunk is passed on, each way
         self.down = False  # refuse new connections and cut open ones
         self.drop_answers = 0  # this many upstream answers are swallowed and the connection cut
-        self.requests_seen = 0
+        self.requests_seen = 0  # request chunks passed on to the portal
+        self.requests_arrived = 0  # request chunks read from clients (before any delay)
         self.port = 0
         self._loop = asyncio.new_event_loop()
         self._server: asyncio.base_events.Server | None = None
@@ -53,9 +54,11 @@ class Proxy:
 
     def cut_all(self) -> None:
         """Close every open connection (the network drops)."""
+
         def cut() -> None:
             for w in list(self._conns):
                 w.close()
+
         self._loop.call_soon_threadsafe(cut)
 
     def _run(self) -> None:
@@ -84,6 +87,8 @@ class Proxy:
                     data = await src.read(65536)
                     if not data or self.down:
                         break
+                    if not answers:
+                        self.requests_arrived += 1
                     if self.delay:
                         await asyncio.sleep(self.delay)
                     if answers and self.drop_answers > 0:

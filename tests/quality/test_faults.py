@@ -11,7 +11,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from helsami_portal.store.store import Store
 from helsami_tui.client.api import Outbox, PortalClient
 from helsami_tui.client.auth import TokenSession, demo_login
 from helsami_tui.client.errors import Offline
+from tests.waiting import async_wait_until, wait_until
 
 from ..conftest import drop_pg_database, make_pg_database, pg_available
 from .proxy import Proxy
@@ -43,9 +43,17 @@ def _new_message(portal_url: str, pool: str) -> str:
         tok = http.post("/auth/demo-login", data={"username": "pasient"}).json()["access_token"]
         h = {"Authorization": f"Bearer {tok}"}
         me = http.get("/patient/me", headers=h).json()
-        r = http.post("/patient/threads", headers=h, json={
-            "patient": me["actsFor"][0]["patient"].split("/")[1], "service": pool, "subject": "Feiltest",
-            "text": "Hei", "messageId": str(uuid.uuid4())})
+        r = http.post(
+            "/patient/threads",
+            headers=h,
+            json={
+                "patient": me["actsFor"][0]["patient"].split("/")[1],
+                "service": pool,
+                "subject": "Feiltest",
+                "text": "Hei",
+                "messageId": str(uuid.uuid4()),
+            },
+        )
         assert r.status_code == 201, r.text
         return str(r.json()["thread"]["id"])
 
@@ -55,8 +63,11 @@ def _staff_replies(portal_url: str, thread_id: str) -> list[str]:
     with httpx.Client(base_url=portal_url) as http:
         tok = http.post("/auth/demo-login", data={"username": "pasient"}).json()["access_token"]
         data = http.get(f"/patient/threads/{thread_id}", headers={"Authorization": f"Bearer {tok}"}).json()
-    return [m["payload"][0]["contentString"] for m in data["messages"]
-            if m["category"][0]["coding"][0]["code"] == "staff-reply"]
+    return [
+        m["payload"][0]["contentString"]
+        for m in data["messages"]
+        if m["category"][0]["coding"][0]["code"] == "staff-reply"
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -122,13 +133,10 @@ async def test_network_drops_reply_waits_in_the_outbox_and_no_draft_is_lost(port
         assert entry.state == "pending"
         stop = asyncio.Event()
         runner = asyncio.create_task(outbox.run(stop))
-        await asyncio.sleep(0.6)
+        await async_wait_until(lambda: entry.attempts >= 3, what="the outbox tried again while down")
         assert _staff_replies(portal.base_url, thread) == []
         proxy.down = False  # the network is back: the outbox sends by itself
-        for _ in range(100):
-            if not outbox.pending:
-                break
-            await asyncio.sleep(0.1)
+        await async_wait_until(lambda: not outbox.pending, what="the outbox sent the reply")
         stop.set()
         await runner
         assert _staff_replies(portal.base_url, thread) == ["Svar skrevet mens nettet var nede"]
@@ -142,16 +150,22 @@ async def test_network_drops_reply_waits_in_the_outbox_and_no_draft_is_lost(port
 def _serve(db: str, port: int) -> subprocess.Popen[bytes]:
     exe = shutil.which("helsami-portal", path=str(Path(sys.executable).parent)) or shutil.which("helsami-portal")
     cmd = [exe] if exe else [sys.executable, "-m", "helsami_portal.cli"]
-    proc = subprocess.Popen([*cmd, "serve", "--db", db, "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(100):
+    proc = subprocess.Popen(
+        [*cmd, "serve", "--db", db, "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+    def up() -> bool:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/fhir/metadata", timeout=1).status_code == 200:
-                return proc
+            return httpx.get(f"http://127.0.0.1:{port}/fhir/metadata", timeout=1).status_code == 200
         except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    raise AssertionError("the portal did not start")
+            return False
+
+    try:
+        wait_until(up, what="the portal started")
+    except AssertionError:
+        proc.kill()
+        raise
+    return proc
 
 
 async def test_portal_killed_while_a_reply_is_on_its_way(tmp_path: Path) -> None:
@@ -174,8 +188,9 @@ async def test_portal_killed_while_a_reply_is_on_its_way(tmp_path: Path) -> None
         item = await client.claim(page.items[0])
         proxy.delay = 0.5  # the reply is slow on its way: the portal dies meanwhile
         outbox = Outbox(client, retry_interval=0.3, max_interval=1.0)
+        arrived = proxy.requests_arrived
         send = asyncio.create_task(outbox.send(item, "Svar mens portalen falt ut", str(uuid.uuid4())))
-        await asyncio.sleep(0.2)
+        await async_wait_until(lambda: proxy.requests_arrived > arrived, what="the reply is on its way")
         proc.kill()
         proc.wait(10)
         entry = await send
@@ -184,10 +199,7 @@ async def test_portal_killed_while_a_reply_is_on_its_way(tmp_path: Path) -> None
         proc = _serve(db, port)  # the portal comes back on the same database
         stop = asyncio.Event()
         runner = asyncio.create_task(outbox.run(stop))
-        for _ in range(100):
-            if not outbox.pending:
-                break
-            await asyncio.sleep(0.1)
+        await async_wait_until(lambda: not outbox.pending, what="the outbox sent the reply")
         stop.set()
         await runner
         assert not outbox.pending
@@ -202,8 +214,10 @@ async def test_portal_killed_while_a_reply_is_on_its_way(tmp_path: Path) -> None
 
 
 @pytest.mark.postgres
-@pytest.mark.skipif(not pg_available() or not shutil.which("pg_ctlcluster"),
-                    reason="needs the local PostgreSQL cluster and pg_ctlcluster")
+@pytest.mark.skipif(
+    not pg_available() or not shutil.which("pg_ctlcluster"),
+    reason="needs the local PostgreSQL cluster and pg_ctlcluster",
+)
 def test_postgresql_restarts_under_load() -> None:
     """Staff keep working while PostgreSQL restarts: requests during the restart get 503 (never
     wrong data), the portal reconnects, and the end state has no double claims, no lost or
@@ -214,20 +228,38 @@ def test_postgresql_restarts_under_load() -> None:
         seed(store)
         loadtest.prepare(store, staff=6, items=120)
         with EmbeddedPortal(url, demo=True, seed=False, run_jobs=False) as portal:
+
             def restart() -> None:
-                time.sleep(1.5)
+                # Once the staff are at work (items being completed), pull the database away.
+                import sqlalchemy as sa
+
+                from helsami_portal.store.schema import task as task_table
+
+                def completed() -> int:
+                    with store.read() as tx:
+                        return int(
+                            tx.conn.execute(
+                                sa.select(sa.func.count())
+                                .select_from(task_table)
+                                .where(task_table.c.status == "completed")
+                            ).scalar_one()
+                        )
+
+                before = completed()
+                wait_until(lambda: completed() > before + 3, what="the load is under way", timeout=60)
                 version = sorted(os.listdir("/etc/postgresql"))[-1]
-                subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"],
-                               check=False, capture_output=True, timeout=60)
+                subprocess.run(
+                    ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"],
+                    check=False,
+                    capture_output=True,
+                    timeout=60,
+                )
 
             t = threading.Thread(target=restart)
             t.start()
             result = loadtest.run(portal.base_url, staff=6, max_seconds=120)
             t.join(60)
-        for _ in range(60):
-            if pg_available():
-                break
-            time.sleep(1)
+        wait_until(pg_available, what="PostgreSQL is back", timeout=120)
         v = loadtest.verify(store, result)
         assert v["double claims"] == 0 and v["duplicated replies"] == 0 and v["lost replies"] == 0, v
         assert v["completed without exactly one reply"] == 0, v
@@ -235,8 +267,5 @@ def test_postgresql_restarts_under_load() -> None:
         assert not [k for k in result.outcomes if k.split()[-1] in ("500", "502")], result.outcomes
         store.engine.dispose()
     finally:
-        for _ in range(60):
-            if pg_available():
-                break
-            time.sleep(1)
+        wait_until(pg_available, what="PostgreSQL is back", timeout=120)
         drop_pg_database(name)

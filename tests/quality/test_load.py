@@ -9,7 +9,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from typing import Any
 
 import httpx
@@ -22,6 +21,7 @@ from helsami_portal.seed import seed
 from helsami_portal.store.db import make_engine
 from helsami_portal.store.schema import task
 from helsami_portal.store.store import Store
+from tests.waiting import wait_until
 
 from ..conftest import drop_pg_database, make_pg_database, pg_available
 
@@ -34,15 +34,22 @@ def _check(store: Store, result: loadtest.Result, items: int) -> dict[str, int]:
     assert v["items in an unknown state"] == 0, v
     assert v["completed without exactly one reply"] == 0, v
     with store.read() as tx:
-        done = tx.conn.execute(sa.select(sa.func.count()).select_from(task).where(
-            task.c.id.like("task-load-%"), task.c.status == "completed")).scalar_one()
+        done = tx.conn.execute(
+            sa.select(sa.func.count())
+            .select_from(task)
+            .where(task.c.id.like("task-load-%"), task.c.status == "completed")
+        ).scalar_one()
     assert done == items, (done, v, result.summary())
     return v
 
 
 def _patients_write(base_url: str, seconds: float, stats: dict[str, int]) -> threading.Thread:
-    t = threading.Thread(target=simulate.run, args=(base_url,), kwargs=dict(
-        rate=8, duration=seconds, patients=3, password="demo", stats=stats), daemon=True)
+    t = threading.Thread(
+        target=simulate.run,
+        args=(base_url,),
+        kwargs=dict(rate=8, duration=seconds, patients=3, password="demo", stats=stats),
+        daemon=True,
+    )
     t.start()
     return t
 
@@ -78,15 +85,21 @@ def test_several_portal_processes_on_postgresql() -> None:
         loadtest.prepare(store, staff=12, items=200)
         port = _free_port()
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        proc = subprocess.Popen([sys.executable, "-m", "helsami_portal.cli", "serve", "--db", url, "--port", str(port),
-                                 "--workers", "2"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "helsami_portal.cli", "serve", "--db", url, "--port", str(port), "--workers", "2"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
+
+        def up() -> bool:
             try:
-                if httpx.get(f"{base}/fhir/metadata", timeout=1).status_code == 200:
-                    break
+                return httpx.get(f"{base}/fhir/metadata", timeout=1).status_code == 200
             except httpx.HTTPError:
-                time.sleep(0.2)
+                return False
+
+        wait_until(up, what="the portal started", timeout=120)
         stats: dict[str, int] = {}
         writer = _patients_write(base, 3, stats)
         result = loadtest.run(base, staff=12, max_seconds=120)

@@ -6,7 +6,6 @@ import uuid
 from typing import Any
 
 import httpx
-import pytest
 
 from helsami_portal.embedded import EmbeddedPortal
 from helsami_tui.app import HelsamiApp
@@ -17,6 +16,7 @@ from helsami_tui.i18n import set_language
 from helsami_tui.screens.inbox import InboxScreen
 from helsami_tui.screens.item import ItemScreen
 from helsami_tui.widgets.virtual_list import VirtualList
+from tests.waiting import wait_for
 
 
 async def make_app(portal: EmbeddedPortal, user: str = "lege", **settings: Any) -> HelsamiApp:
@@ -24,14 +24,6 @@ async def make_app(portal: EmbeddedPortal, user: str = "lege", **settings: Any) 
     tokens = await demo_login(portal.base_url, user)
     client = PortalClient(portal.base_url, TokenSession(portal.base_url, tokens))
     return HelsamiApp(client, Settings(portal=portal.base_url, **settings), demo_user=user)
-
-
-async def wait_for(pilot: Any, cond: Any, tries: int = 100) -> None:
-    for _ in range(tries):
-        if cond():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("condition not met in time")
 
 
 def patient_post(portal: EmbeddedPortal, subject: str, text: str, service: str | None = None) -> dict[str, Any]:
@@ -42,9 +34,17 @@ def patient_post(portal: EmbeddedPortal, subject: str, text: str, service: str |
         if service is None:
             lege = http.post("/auth/demo-login", data={"username": "lege"}).json()["access_token"]
             service = http.get("/fhir/$whoami", headers={"Authorization": f"Bearer {lege}"}).json()["pools"][0]
-        r = http.post("/patient/threads", headers=h, json={
-            "patient": me["actsFor"][0]["patient"].split("/")[1], "service": service, "subject": subject,
-            "text": text, "messageId": str(uuid.uuid4())})
+        r = http.post(
+            "/patient/threads",
+            headers=h,
+            json={
+                "patient": me["actsFor"][0]["patient"].split("/")[1],
+                "service": service,
+                "subject": subject,
+                "text": text,
+                "messageId": str(uuid.uuid4()),
+            },
+        )
         assert r.status_code == 201, r.text
         return dict(r.json())
 
@@ -52,8 +52,14 @@ def patient_post(portal: EmbeddedPortal, subject: str, text: str, service: str |
 async def test_inbox_opens_with_rows_and_counts(demo_portal: EmbeddedPortal) -> None:
     app = await make_app(demo_portal)
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen) and app.screen.source is not None
-                       and len(app.screen.source.items) > 0)
+        await wait_for(
+            pilot,
+            lambda: (
+                isinstance(app.screen, InboxScreen)
+                and app.screen.source is not None
+                and len(app.screen.source.items) > 0
+            ),
+        )
         screen = app.screen
         assert isinstance(screen, InboxScreen)
         lst = screen.query_one(VirtualList)
@@ -66,8 +72,10 @@ async def test_open_claim_and_reply_from_the_keyboard(demo_portal: EmbeddedPorta
     subject = f"Pilot-test {uuid.uuid4().hex[:6]}"
     app = await make_app(demo_portal)
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen) and app.screen.source is not None
-                       and app.screen.source.started)
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, InboxScreen) and app.screen.source is not None and app.screen.source.started,
+        )
         screen = app.screen
         assert isinstance(screen, InboxScreen)
         patient_post(demo_portal, subject, "Hei, jeg trenger hjelp.", service=screen.query_state.pool_id)
@@ -75,8 +83,9 @@ async def test_open_claim_and_reply_from_the_keyboard(demo_portal: EmbeddedPorta
         await pilot.press("slash")
         await pilot.press(*subject.lower().split(" ")[0])
         await pilot.press("enter")
-        await wait_for(pilot, lambda: screen.source is not None and any(
-            i.subject == subject for i in screen.source.items))
+        await wait_for(
+            pilot, lambda: screen.source is not None and any(i.subject == subject for i in screen.source.items)
+        )
         idx = next(i for i, it in enumerate(screen.source.items) if it.subject == subject)
         screen.query_one(VirtualList).move_cursor(idx)
         await pilot.press("enter")
@@ -85,7 +94,11 @@ async def test_open_claim_and_reply_from_the_keyboard(demo_portal: EmbeddedPorta
         await pilot.press("c")
         await wait_for(pilot, lambda: item_screen.item.claimed)
         await pilot.press("r")
-        await pilot.pause(0.3)
+        await wait_for(
+            pilot,
+            lambda: type(app.screen).__name__ == "ReplyScreen" and type(app.focused).__name__ == "TextArea",
+            what="reply editor ready",
+        )
         await pilot.press(*"Vi ringer deg i dag.")
         await pilot.press("f5")
         await wait_for(pilot, lambda: item_screen.item.business_status == "replied", tries=200)

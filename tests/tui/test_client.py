@@ -40,13 +40,15 @@ from helsami_tui.client import (
     revoke,
     start_device_flow,
 )
+from helsami_tui.client.errors import error_from
 from helsami_tui.client.events import SseParser
-from helsami_tui.client.models import TASK_TYPES, inbox_page_from_bundle
+from helsami_tui.client.models import TASK_TYPES, Me, inbox_page_from_bundle
 
 POOL = "hs-fjordvik-legesenter"  # shared by lege (physician) and sykepleier (nurse)
 
 
 # -- fixtures -----------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPortal]:
@@ -70,7 +72,9 @@ def tokens(portal: EmbeddedPortal) -> Callable[[str], Tokens]:
 
 
 @pytest.fixture
-async def connect(portal: EmbeddedPortal, tokens: Callable[[str], Tokens]) -> AsyncIterator[Callable[..., PortalClient]]:
+async def connect(
+    portal: EmbeddedPortal, tokens: Callable[[str], Tokens]
+) -> AsyncIterator[Callable[..., PortalClient]]:
     clients: list[PortalClient] = []
 
     def make(username: str, **kw: Any) -> PortalClient:
@@ -110,13 +114,22 @@ async def fresh_item(client: PortalClient, code: str | None = "message") -> Inbo
         assert url, "ran out of waiting items"
 
 
-async def start_thread(http: httpx.AsyncClient, tokens: Tokens, subject: str, text: str,
-                       service: str = POOL) -> dict[str, Any]:
+async def start_thread(
+    http: httpx.AsyncClient, tokens: Tokens, subject: str, text: str, service: str = POOL
+) -> dict[str, Any]:
     h = {"Authorization": f"Bearer {tokens.access_token}"}
     me = (await http.get("/patient/me", headers=h)).json()
-    r = await http.post("/patient/threads", headers=h, json={
-        "patient": me["actsFor"][0]["patient"].split("/")[1], "service": service, "subject": subject,
-        "text": text, "messageId": str(uuid.uuid4())})
+    r = await http.post(
+        "/patient/threads",
+        headers=h,
+        json={
+            "patient": me["actsFor"][0]["patient"].split("/")[1],
+            "service": service,
+            "subject": subject,
+            "text": text,
+            "messageId": str(uuid.uuid4()),
+        },
+    )
     assert r.status_code == 201, r.text
     return dict(r.json())
 
@@ -145,6 +158,7 @@ class LoseAnswers(httpx.AsyncBaseTransport):
 
 
 # -- who am I, pools, inbox ----------------------------------------------------------------------
+
 
 async def test_whoami_and_pools(lege: PortalClient) -> None:
     me = await lege.whoami()
@@ -226,6 +240,7 @@ async def test_thread_read(lege: PortalClient) -> None:
 
 
 # -- operations ---------------------------------------------------------------------------------
+
 
 async def test_claim_then_conflict_for_a_colleague(connect: Callable[..., PortalClient]) -> None:
     lege, nurse = connect("lege"), connect("sykepleier")
@@ -313,6 +328,7 @@ async def test_drafts_save_and_load(connect: Callable[..., PortalClient]) -> Non
 
 # -- clinical context and access ------------------------------------------------------------------
 
+
 async def test_clinical_context_and_refusals(connect: Callable[..., PortalClient]) -> None:
     lege, switchboard = connect("lege"), connect("sentralbord")
     item = await fresh_item(lege, code=None)
@@ -360,7 +376,25 @@ async def test_break_glass_on_a_portal_without_the_endpoint(lege: PortalClient) 
     assert (not bg.supported and not bg.granted and "not supported" in bg.message) or bg.granted
 
 
+async def test_a_free_slot_without_a_start_is_not_offered() -> None:
+    """A Slot without a start is no time anyone could book: the time picker is never given one."""
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "entry": [
+            {"resource": {"resourceType": "Slot", "id": "a", "start": "2026-12-02T08:00:00+00:00"}},
+            {"resource": {"resourceType": "Slot", "id": "b", "status": "free"}},
+        ],
+    }
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, json=bundle))
+    async with PortalClient("https://portal.example", "token", transport=transport) as c:
+        at = dt.datetime(2026, 12, 2, tzinfo=dt.UTC)
+        slots = await c.free_slots("HealthcareService/x", at, at + dt.timedelta(days=1))
+    assert [s.id for s in slots] == ["a"]
+
+
 # -- being offline ------------------------------------------------------------------------------
+
 
 async def test_offline_when_the_portal_cannot_be_reached() -> None:
     port = free_port()
@@ -432,9 +466,10 @@ async def test_outbox_run_loop_sends_when_added(lege: PortalClient) -> None:
 
 # -- events -------------------------------------------------------------------------------------
 
-async def test_follow_events_sees_a_new_patient_message(portal: EmbeddedPortal, lege: PortalClient,
-                                                        http: httpx.AsyncClient,
-                                                        tokens: Callable[[str], Tokens]) -> None:
+
+async def test_follow_events_sees_a_new_patient_message(
+    portal: EmbeddedPortal, lege: PortalClient, http: httpx.AsyncClient, tokens: Callable[[str], Tokens]
+) -> None:
     events: asyncio.Queue[Any] = asyncio.Queue()
     states: list[bool] = []
     online = asyncio.Event()
@@ -448,8 +483,9 @@ async def test_follow_events_sees_a_new_patient_message(portal: EmbeddedPortal, 
     follower = asyncio.create_task(follow_events(lege, events.put_nowait, on_state=on_state, stop=stop))
     try:
         await asyncio.wait_for(online.wait(), 10)
-        started = await start_thread(http, tokens("fullmakt"), "Spørsmål om datteren",
-                                     "Hei, jeg skriver på vegne av Sara.")
+        started = await start_thread(
+            http, tokens("fullmakt"), "Spørsmål om datteren", "Hei, jeg skriver på vegne av Sara."
+        )
         thread_ref = f"Communication/{started['thread']['id']}"
         while True:
             ev = await asyncio.wait_for(events.get(), 10)
@@ -475,8 +511,7 @@ async def test_follow_events_resumes_after_last_event_id(lege: PortalClient) -> 
     got: asyncio.Queue[Any] = asyncio.Queue()
     stop = asyncio.Event()
     online = asyncio.Event()
-    follower = asyncio.create_task(follow_events(lege, got.put_nowait, stop=stop,
-                                                 on_state=lambda s: online.set()))
+    follower = asyncio.create_task(follow_events(lege, got.put_nowait, stop=stop, on_state=lambda s: online.set()))
     await asyncio.wait_for(online.wait(), 10)
     claimed = await lege.claim(item)
     ev = await asyncio.wait_for(got.get(), 10)
@@ -511,6 +546,7 @@ async def test_follow_events_reports_offline() -> None:
 
 # -- sign-in ------------------------------------------------------------------------------------
 
+
 async def test_discovery(portal: EmbeddedPortal) -> None:
     conf = await discover(portal.base_url)
     assert conf.demo_login and conf.token_endpoint.endswith("/oauth/token")
@@ -530,8 +566,10 @@ async def test_device_flow_honours_interval_and_slow_down(portal: EmbeddedPortal
     async def fake_sleep(seconds: float) -> None:
         sleeps.append(seconds)
         if len(sleeps) == 3:  # the user approves in the browser meanwhile
-            page = await http.post("/device", data={"user_code": flow.user_code, "username": "lege",
-                                                    "password": "demo", "decision": "approve"})
+            page = await http.post(
+                "/device",
+                data={"user_code": flow.user_code, "username": "lege", "password": "demo", "decision": "approve"},
+            )
             assert page.status_code == 200
 
     tokens = await poll_device_flow(flow, sleep=fake_sleep)
@@ -544,8 +582,9 @@ async def test_device_flow_honours_interval_and_slow_down(portal: EmbeddedPortal
 
 async def test_device_flow_denied(portal: EmbeddedPortal, http: httpx.AsyncClient) -> None:
     flow = await start_device_flow(portal.base_url, "helsami-tui-test")
-    await http.post("/device", data={"user_code": flow.user_code, "username": "lege", "password": "demo",
-                                     "decision": "deny"})
+    await http.post(
+        "/device", data={"user_code": flow.user_code, "username": "lege", "password": "demo", "decision": "deny"}
+    )
 
     async def no_sleep(seconds: float) -> None:
         return None
@@ -557,8 +596,7 @@ async def test_device_flow_denied(portal: EmbeddedPortal, http: httpx.AsyncClien
 
 async def test_refresh_on_401_is_single_flight(portal: EmbeddedPortal) -> None:
     real = await demo_login(portal.base_url, "sykepleier")
-    expired = Tokens(access_token="not-a-valid-token", refresh_token=real.refresh_token,
-                     client_id=real.client_id)
+    expired = Tokens(access_token="not-a-valid-token", refresh_token=real.refresh_token, client_id=real.client_id)
     session = TokenSession(portal.base_url, expired)
     async with PortalClient(portal.base_url, session) as c:
         results = await asyncio.gather(*(c.whoami() for _ in range(5)))
@@ -621,10 +659,19 @@ async def test_demo_login_is_not_offered_elsewhere(tmp_path: Any) -> None:
 
 # -- models without a portal ----------------------------------------------------------------------
 
+
 def test_sse_parser() -> None:
     p = SseParser()
-    lines = ["retry: 2000", ": connected", "", "id: 7", "event: task",
-             'data: {"seq":7,"type":"Task","id":"t1",', 'data: "action":"claim"}', ""]
+    lines = [
+        "retry: 2000",
+        ": connected",
+        "",
+        "id: 7",
+        "event: task",
+        'data: {"seq":7,"type":"Task","id":"t1",',
+        'data: "action":"claim"}',
+        "",
+    ]
     out = [e for e in (p.feed_line(line) for line in lines) if e is not None]
     assert len(out) == 1
     ev = out[0]
@@ -635,46 +682,138 @@ def test_sse_parser() -> None:
 
 
 def test_operation_outcome_conflict() -> None:
-    task = {"resourceType": "Task", "id": "t1", "meta": {"versionId": "4"}, "status": "in-progress",
-            "owner": {"reference": "Practitioner/p9", "display": "Ada Lege"}}
-    oo = OperationOutcome.from_fhir({"resourceType": "OperationOutcome", "issue": [
-        {"severity": "error", "code": "business-rule", "diagnostics": "Ada Lege claimed this item."}],
-        "contained": [task]})
-    err = oo.to_error(409)
+    task = {
+        "resourceType": "Task",
+        "id": "t1",
+        "meta": {"versionId": "4"},
+        "status": "in-progress",
+        "owner": {"reference": "Practitioner/p9", "display": "Ada Lege"},
+    }
+    oo = OperationOutcome.from_fhir(
+        {
+            "resourceType": "OperationOutcome",
+            "issue": [{"severity": "error", "code": "business-rule", "diagnostics": "Ada Lege claimed this item."}],
+            "contained": [task],
+        }
+    )
+    err = error_from(oo, 409)
     assert isinstance(err, Conflict) and err.message == "Ada Lege claimed this item."
     assert err.current is not None and err.current.version == 4 and err.current.owner_display == "Ada Lege"
-    assert isinstance(OperationOutcome.from_fhir({}).to_error(403, "nope"), AccessDenied)
+    assert isinstance(error_from(OperationOutcome.from_fhir({}), 403, "nope"), AccessDenied)
+
+
+def test_operation_outcome_conflict_as_the_portal_sends_it() -> None:
+    """The portal's 409/412: the contained Task without a version (dom-4), pointed at by the
+    current-state extension (dom-3) that carries its version, the If-Match to retry with."""
+    task = {
+        "resourceType": "Task",
+        "id": "t1",
+        "status": "in-progress",
+        "owner": {"reference": "Practitioner/p9", "display": "Ada Lege"},
+    }
+    state = {
+        "url": "https://helsami.example/fhir/StructureDefinition/current-state",
+        "extension": [
+            {"url": "resource", "valueReference": {"reference": "#t1"}},
+            {"url": "versionId", "valueId": "6"},
+            {"url": "lastUpdated", "valueInstant": "2026-11-25T07:31:00Z"},
+        ],
+    }
+    oo = OperationOutcome.from_fhir(
+        {
+            "resourceType": "OperationOutcome",
+            "extension": [state],
+            "issue": [{"severity": "error", "code": "conflict", "diagnostics": "Ada Lege claimed this item."}],
+            "contained": [{"resourceType": "Patient", "id": "other"}, task],
+        }
+    )
+    err = error_from(oo, 409)
+    assert isinstance(err, Conflict) and err.current is not None
+    assert err.current.id == "t1" and err.current.version == 6 and err.current.owner_display == "Ada Lege"
 
 
 def test_untrusted_text_is_kept_verbatim() -> None:
     evil = "\x1b[2J\x1b]52;c;aGk=\x07[link=http://x]y[/link] \u202e"
-    m = Message.from_fhir({"resourceType": "Communication", "id": "c1", "status": "completed",
-                           "partOf": [{"reference": "Communication/h"}],
-                           "sender": {"reference": "RelatedPerson/r1", "display": evil},
-                           "payload": [{"contentString": evil}]})
+    m = Message.from_fhir(
+        {
+            "resourceType": "Communication",
+            "id": "c1",
+            "status": "completed",
+            "partOf": [{"reference": "Communication/h"}],
+            "sender": {"reference": "RelatedPerson/r1", "display": evil},
+            "payload": [{"contentString": evil}],
+        }
+    )
     assert m.text == evil and m.on_behalf_of == evil and m.medium == ""
 
 
+def test_codes_are_read_into_the_contract_s_values() -> None:
+    """Codes of the contract are kept; a code the client does not know reads as "" (priority: routine)."""
+    task = {
+        "resourceType": "Task",
+        "id": "t",
+        "status": "in-progress",
+        "priority": "asap",
+        "code": {"coding": [{"code": "renewal"}]},
+        "businessStatus": {"coding": [{"code": "pended"}]},
+    }
+    item = InboxItem.from_fhir(task)
+    assert (item.status, item.priority, item.type, item.business_status) == ("in-progress", "asap", "renewal", "pended")
+    odd = InboxItem.from_fhir(
+        {
+            **task,
+            "status": "x",
+            "priority": "whenever",
+            "code": {"text": "?"},
+            "businessStatus": {"coding": [{"code": "y"}]},
+        }
+    )
+    assert (odd.status, odd.priority, odd.type, odd.business_status) == ("", "routine", "", "")
+    me = Me.from_fhir({"username": "u", "kind": "staff", "roles": ["nurse", "wizard", "library-editor"]})
+    assert me.kind == "staff" and me.roles == ("nurse", "library-editor")
+
+
 def test_malformed_resources_do_not_raise() -> None:
-    item = InboxItem.from_fhir({"resourceType": "Task", "id": "x", "meta": {"versionId": "zz"},
-                                "code": "message", "note": "text", "extension": [1, None],
-                                "restriction": {"period": {"end": "not a date"}}})
+    item = InboxItem.from_fhir(
+        {
+            "resourceType": "Task",
+            "id": "x",
+            "meta": {"versionId": "zz"},
+            "code": "message",
+            "note": "text",
+            "extension": [1, None],
+            "restriction": {"period": {"end": "not a date"}},
+        }
+    )
     assert item.version == 0 and item.type == "" and item.notes == () and item.deadline is None
-    obs = Observation.from_fhir({"resourceType": "Observation", "id": "o", "valueQuantity": {"value": 7.2,
-                                 "unit": "mmol/L"}, "referenceRange": [{"low": {"value": 4}, "high": {"value": 6}}],
-                                 "interpretation": [{"coding": [{"code": "H"}]}]})
+    obs = Observation.from_fhir(
+        {
+            "resourceType": "Observation",
+            "id": "o",
+            "valueQuantity": {"value": 7.2, "unit": "mmol/L"},
+            "referenceRange": [{"low": {"value": 4}, "high": {"value": 6}}],
+            "interpretation": [{"coding": [{"code": "H"}]}],
+        }
+    )
     assert obs.value == 7.2 and obs.flag == "H" and obs.abnormal and obs.reference_range == "4–6"
 
 
 def test_overdue_against_a_given_now() -> None:
-    task = {"resourceType": "Task", "id": "t", "status": "requested",
-            "restriction": {"period": {"end": "2026-01-02T00:00:00Z"}}}
-    before = InboxItem.from_fhir(task, now=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc))
+    task = {
+        "resourceType": "Task",
+        "id": "t",
+        "status": "requested",
+        "restriction": {"period": {"end": "2026-01-02T00:00:00Z"}},
+    }
+    before = InboxItem.from_fhir(task, now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
     assert not before.overdue
-    assert before.is_overdue(dt.datetime(2026, 1, 3, tzinfo=dt.timezone.utc))
-    bundle = {"resourceType": "Bundle", "entry": [{"resource": task, "search": {"mode": "match"}}],
-              "link": [{"relation": "next", "url": "http://p/fhir/Task?_cursor=abc"}]}
-    page = inbox_page_from_bundle(bundle, dt.datetime(2026, 1, 3, tzinfo=dt.timezone.utc))
+    assert before.is_overdue(dt.datetime(2026, 1, 3, tzinfo=dt.UTC))
+    bundle = {
+        "resourceType": "Bundle",
+        "entry": [{"resource": task, "search": {"mode": "match"}}],
+        "link": [{"relation": "next", "url": "http://p/fhir/Task?_cursor=abc"}],
+    }
+    page = inbox_page_from_bundle(bundle, dt.datetime(2026, 1, 3, tzinfo=dt.UTC))
     assert page.items[0].overdue and page.next_url == "http://p/fhir/Task?_cursor=abc"
     assert json.dumps(page.items[0].model_dump(mode="json"))  # serialisable for logs/debugging
 

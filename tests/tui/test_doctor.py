@@ -54,10 +54,19 @@ def test_doctor_against_a_portal_is_safe_to_paste(demo_portal: EmbeddedPortal) -
     store = memory_store()
     store.save(demo_portal.base_url, tokens)
     out = io.StringIO()
-    code = doctor.main(demo_portal.base_url, out=out, store=store,
-                       env={"TERM": "xterm-256color", "COLORTERM": "truecolor", "LANG": "nb_NO.UTF-8",
-                            "SSH_CONNECTION": "10.0.0.1 5555 10.0.0.2 22", "TMUX": "/tmp/tmux-1/default,1,0"},
-                       size=(120, 40))
+    code = doctor.main(
+        demo_portal.base_url,
+        out=out,
+        store=store,
+        env={
+            "TERM": "xterm-256color",
+            "COLORTERM": "truecolor",
+            "LANG": "nb_NO.UTF-8",
+            "SSH_CONNECTION": "10.0.0.1 5555 10.0.0.2 22",
+            "TMUX": "/tmp/tmux-1/default,1,0",
+        },
+        size=(120, 40),
+    )
     text = out.getvalue()
     assert code == 0, text
     # Every area is reported.
@@ -76,8 +85,9 @@ def test_doctor_against_a_portal_is_safe_to_paste(demo_portal: EmbeddedPortal) -
         assert ident not in text, "patient data in the doctor report"
 
 
-def test_doctor_cli_in_english_without_a_session(demo_portal: EmbeddedPortal, capsys: pytest.CaptureFixture[str],
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_doctor_cli_in_english_without_a_session(
+    demo_portal: EmbeddedPortal, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("HELSAMI_LANG", "en")
     monkeypatch.setattr(doctor, "run_checks", _with_store(doctor.run_checks, memory_store()))
     code = main(["--portal", demo_portal.base_url, "doctor"])
@@ -90,11 +100,13 @@ def _with_store(fn: Any, store: TokenStore) -> Any:
     def run(portal: str | None, **kw: Any) -> Any:
         kw["store"] = store
         return fn(portal, **kw)
+
     return run
 
 
-def test_doctor_fails_when_the_portal_is_unreachable(capsys: pytest.CaptureFixture[str],
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_doctor_fails_when_the_portal_is_unreachable(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(doctor, "run_checks", _with_store(doctor.run_checks, memory_store()))
     url = f"http://127.0.0.1:{free_port()}"
     code = main(["--portal", url, "doctor"])
@@ -111,14 +123,22 @@ def test_doctor_warns_about_clock_skew_small_terminal_and_plain_http_to_another_
 
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/fhir/metadata":
-            return httpx.Response(200, json={"resourceType": "CapabilityStatement",
-                                             "software": {"name": "x", "version": "1"}}, headers={"Date": skewed})
+            return httpx.Response(
+                200,
+                json={"resourceType": "CapabilityStatement", "software": {"name": "x", "version": "1"}},
+                headers={"Date": skewed},
+            )
         if request.url.path.endswith("openid-configuration"):
             return httpx.Response(200, json={"issuer": "x"})
         return httpx.Response(404)
 
-    report = doctor.run_checks("http://portal.example", store=memory_store(), env={"TERM": "dumb", "LANG": "C"},
-                               size=(60, 20), transport=httpx.MockTransport(handler))
+    report = doctor.run_checks(
+        "http://portal.example",
+        store=memory_store(),
+        env={"TERM": "dumb", "LANG": "C"},
+        size=(60, 20),
+        transport=httpx.MockTransport(handler),
+    )
     text = report.render()
     by = {c.name: c for c in report.checks}
     assert by["doctor.clock"].status == doctor.WARN and "NTP" in text

@@ -100,8 +100,9 @@ def blns_strings() -> list[str]:
     return [s for s in json.loads(BLNS.read_text(encoding="utf-8")) if isinstance(s, str)]
 
 
-def post_everything(base_url: str, strings: list[str]) -> tuple[list[Posted], list[tuple[int, str]],
-                                                                  list[tuple[int, str]], str]:
+def post_everything(
+    base_url: str, strings: list[str]
+) -> tuple[list[Posted], list[tuple[int, str]], list[tuple[int, str]], str]:
     """Threads through the patient API: one per batch of 20 BLNS strings (subject: the batch
     joined; one message with all of them, then each string as a message of its own), one per
     hostile extra (subject and message: the string). Each thread ends with a plain token."""
@@ -127,8 +128,11 @@ def post_everything(base_url: str, strings: list[str]) -> tuple[list[Posted], li
             return r.json() if r.status_code in (200, 201) else None
 
         def thread(subject: str, texts: list[str], token: str, head: str, extra: bool) -> None:
-            made = send("/patient/threads", {"patient": patient, "service": pool, "subject": subject[:200],
-                                             "text": texts[0]}, repr(subject))
+            made = send(
+                "/patient/threads",
+                {"patient": patient, "service": pool, "subject": subject[:200], "text": texts[0]},
+                repr(subject),
+            )
             assert made is not None, f"the thread {subject!r} was not created"
             tid = made["thread"]["id"]
             for text in texts[1:]:
@@ -137,11 +141,16 @@ def post_everything(base_url: str, strings: list[str]) -> tuple[list[Posted], li
             posted.append(Posted(subject[:200].strip(), texts, token, head, extra))
 
         for b in range(0, len(strings), BATCH):
-            batch = strings[b:b + BATCH]
+            batch = strings[b : b + BATCH]
             n = b // BATCH
             head = f"BLNS-{n:02d} "
-            thread(head + " ".join(batch), ["\n".join([head + "all:", *batch])], f"END-BLNS-{n:02d}",
-                   head.strip(), extra=False)
+            thread(
+                head + " ".join(batch),
+                ["\n".join([head + "all:", *batch])],
+                f"END-BLNS-{n:02d}",
+                head.strip(),
+                extra=False,
+            )
         for n, s in enumerate(EXTRAS):
             thread(s, [s, f"before {s} after"], f"END-EXTRA-{n:02d}", f"END-EXTRA-{n:02d}", extra=True)
     return posted, rejected, errors, pool
@@ -154,15 +163,23 @@ class Pty:
         self.dump = dump  # where the bytes are written when something goes wrong
         self.master, slave = os.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
-        self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True,
-                                     start_new_session=True,
-                                     preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0))
+        self.proc = subprocess.Popen(
+            argv,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=env,
+            close_fds=True,
+            start_new_session=True,
+            preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),
+        )
         os.close(slave)
         self.buf = bytearray()
         self.last_output = time.monotonic()
         self.lock = threading.Lock()
         try:
             import pyte
+
             self.screen: Any = pyte.Screen(COLS, ROWS)
             self.stream: Any = pyte.ByteStream(self.screen)
         except ImportError:
@@ -213,12 +230,16 @@ class Pty:
             if self.proc.poll() is not None:
                 self.reader.join(timeout=2)
                 self.dump.write_bytes(bytes(self.buf))
-                raise AssertionError(f"the app ended (exit {self.proc.returncode}) waiting for {token!r}; all it "
-                                     f"wrote is in {self.dump}; its last words:\n{self.tail(6000)}")
+                raise AssertionError(
+                    f"the app ended (exit {self.proc.returncode}) waiting for {token!r}; all it "
+                    f"wrote is in {self.dump}; its last words:\n{self.tail(6000)}"
+                )
             time.sleep(0.02)
         self.dump.write_bytes(bytes(self.buf))
-        raise AssertionError(f"timed out waiting for {token!r}; all the app wrote is in {self.dump}; screen:\n"
-                             f"{self.rendered() or self.tail(3000)}")
+        raise AssertionError(
+            f"timed out waiting for {token!r}; all the app wrote is in {self.dump}; screen:\n"
+            f"{self.rendered() or self.tail(3000)}"
+        )
 
     def tail(self, n: int) -> str:
         with self.lock:
@@ -240,8 +261,15 @@ class Pty:
         os.close(self.master)
 
 
-KEY = {"down": b"\x1b[B", "up": b"\x1b[A", "pgdn": b"\x1b[6~", "home": b"\x1b[H", "end": b"\x1b[F",
-       "enter": b"\r", "escape": b"\x1b"}
+KEY = {
+    "down": b"\x1b[B",
+    "up": b"\x1b[A",
+    "pgdn": b"\x1b[6~",
+    "home": b"\x1b[H",
+    "end": b"\x1b[F",
+    "enter": b"\r",
+    "escape": b"\x1b",
+}
 
 
 @pytest.fixture(scope="module")
@@ -323,6 +351,7 @@ def recording(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recording]:
 
 # -- the tests --------------------------------------------------------------------------------------
 
+
 def test_the_portal_took_every_hostile_post_without_a_server_error(recording: Recording) -> None:
     assert not recording.server_errors, recording.server_errors[:5]
     # What it refused, it refused in words (blank texts: "the message needs a text").
@@ -352,8 +381,14 @@ def test_no_escape_sequence_from_content_reaches_the_terminal(recording: Recordi
     # Bidi overrides and isolates are shown as ⟨U+202E⟩, never sent as they are.
     assert "\u202e" not in text and "\u2066" not in text and "\u2067" not in text
     # Sequences glued to their probe word can only come from content.
-    for leaked in (b"\x1b[2Jscreenprobe", b"\x1b[10;10Hcursorprobe", b"\x1b[6nreportprobe", b"\x1bcreset",
-                   b"\x1b[?1049lleavealt", b"\x9b10;10Hc1probe"):
+    for leaked in (
+        b"\x1b[2Jscreenprobe",
+        b"\x1b[10;10Hcursorprobe",
+        b"\x1b[6nreportprobe",
+        b"\x1bcreset",
+        b"\x1b[?1049lleavealt",
+        b"\x9b10;10Hc1probe",
+    ):
         assert leaked not in raw, leaked
     # No BEL but in Textual's own pointer-shape sequence (OSC 22): content's BELs (OSC
     # terminators, BLNS) must all be neutralised.
@@ -371,8 +406,16 @@ def test_the_neutralised_forms_reach_the_terminal(recording: Recording) -> None:
     """What the content's controls became: visible, printable placeholders."""
     # The placeholders are dim, so colour codes stand between them and the text around them.
     plain = re.sub(r"\x1b\[[0-9;]*m", "", recording.text)
-    for shown in ("␛[2J", "␛]0;pwned␇", "␛]52;c;SGVsbG8=␇", "␛[10;10Hcursorprobe", "⟨U+009B⟩2J",
-                  "⟨U+202E⟩evilbidiprobe", "[link=http://x]y", "[@click=app.quit]x[/]"):
+    for shown in (
+        "␛[2J",
+        "␛]0;pwned␇",
+        "␛]52;c;SGVsbG8=␇",
+        "␛[10;10Hcursorprobe",
+        "⟨U+009B⟩2J",
+        "⟨U+202E⟩evilbidiprobe",
+        "[link=http://x]y",
+        "[@click=app.quit]x[/]",
+    ):
         assert shown in plain, shown
 
 

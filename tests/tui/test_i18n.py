@@ -56,7 +56,8 @@ def test_catalog_strings_are_markup_free_and_printable() -> None:
         for key, value in catalog.items():
             assert value.strip(), f"{code}:{key} is empty"
             assert "[" not in value and "]" not in value, f"{code}:{key} could be parsed as markup"
-            assert value.isprintable(), f"{code}:{key} has control characters"
+            # line breaks only in multi-line texts (reply templates); nothing else unprintable
+            assert value.replace("\n", "").isprintable(), f"{code}:{key} has control characters"
 
 
 def test_plural_keys_come_in_pairs() -> None:
@@ -84,9 +85,7 @@ def test_required_keys_are_present() -> None:
         "conflict.claimed_by",
     ]
     required += [f"col.{c}" for c in ("priority", "age", "type", "patient", "subject", "status", "owner")]
-    required += [
-        f"type.{c}" for c in ("message", "renewal", "result", "questionnaire", "appointment", "phone_message")
-    ]
+    required += [f"type.{c}" for c in ("message", "renewal", "result", "questionnaire", "appointment", "phone_message")]
     required += [f"status.{c}" for c in ("waiting", "claimed", "completed")]
     required += [f"priority.{c}" for c in ("routine", "urgent", "asap", "stat")]
     required += [
@@ -175,3 +174,92 @@ def test_language_from_env() -> None:
     assert language_from_env({"HELSAMI_LANG": "en", "LANG": "nb_NO"}) == "en"
     assert language_from_env({"LC_ALL": "C"}) == "nb"
     assert i18n.DEFAULT_LANGUAGE == "nb"
+
+
+# -- issue 13: plural rules, locale formats, language choice, refusal reasons ---------------------
+
+
+def catalog_problems(catalogs: dict[str, dict[str, str]]) -> list[str]:
+    """Keys or placeholders that one language has and another lacks."""
+    problems = []
+    reference = catalogs[DEFAULT_LANGUAGE]
+    for code, catalog in catalogs.items():
+        problems += [f"{code}: missing key {k}" for k in sorted(set(reference) - set(catalog))]
+        problems += [f"{code}: extra key {k}" for k in sorted(set(catalog) - set(reference))]
+        for key in set(reference) & set(catalog):
+            if placeholders(catalog[key]) != placeholders(reference[key]):
+                problems.append(
+                    f"{code}:{key}: placeholders {sorted(placeholders(catalog[key]))} "
+                    f"!= {sorted(placeholders(reference[key]))}"
+                )
+    return problems
+
+
+def test_catalog_check_finds_a_missing_key_or_placeholder() -> None:
+    assert catalog_problems(CATALOGS) == []
+    broken = {code: dict(catalog) for code, catalog in CATALOGS.items()}
+    del broken["en"]["reason.claimed-by-other"]
+    broken["en"]["reason.delegate-away"] = "Someone is away too."  # {who} lost
+    problems = catalog_problems(broken)
+    assert "en: missing key reason.claimed-by-other" in problems
+    assert any(p.startswith("en:reason.delegate-away: placeholders") for p in problems)
+
+
+def test_plural_forms_follow_the_language_rule() -> None:
+    set_language("nb")
+    assert tn("count.critical", 1) == "1 kritisk"
+    assert tn("count.critical", 2) == "2 kritiske"
+    assert tn("count.warnings", 1) == "1 advarsel" and tn("count.warnings", 3) == "3 advarsler"
+    assert tn("count.new", 0) == "0 nye"
+    set_language("en")
+    assert tn("count.warnings", 1) == "1 warning" and tn("count.warnings", 2) == "2 warnings"
+    for catalog in CATALOGS.values():
+        assert not any("(er)" in v or "(s)" in v or "(e)" in v for v in catalog.values())
+
+
+def test_numbers_and_dates_for_the_locale() -> None:
+    import datetime as dt
+
+    from helsami_tui.i18n import format_datetime, format_number, short_date
+
+    winter = dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.UTC)  # 10:30 in Oslo
+    set_language("nb")
+    assert format_number(6.3) == "6,3" and format_number(13.0) == "13"
+    assert format_datetime(winter) == "1. des. 2026 kl. 10:30"
+    assert short_date(dt.date(2026, 12, 3)) == "03.12.2026"
+    set_language("en")
+    assert format_number(6.3) == "6.3"
+    assert format_datetime(winter) == "1 Dec 2026, 10:30"
+    assert short_date(dt.date(2026, 12, 3)) == "03/12/2026"
+
+
+def test_language_from_the_setting_then_helsami_lang_then_the_locale(tmp_path: pytest.TempPathFactory) -> None:
+    from helsami_tui.config import load
+
+    cfg = tmp_path / "config.toml"  # type: ignore[operator]
+    assert load(cfg, {}).language == "nb"
+    assert load(cfg, {"LANG": "en_GB.UTF-8"}).language == "en"
+    assert load(cfg, {"LC_ALL": "en_US.UTF-8", "LANG": "nb_NO.UTF-8"}).language == "en"
+    assert load(cfg, {"LANG": "C.UTF-8"}).language == "nb"
+    assert load(cfg, {"HELSAMI_LANG": "nb", "LANG": "en_GB.UTF-8"}).language == "nb"
+    cfg.write_text('language = "en"\n', encoding="utf-8")
+    assert load(cfg, {"HELSAMI_LANG": "nb", "LANG": "nb_NO.UTF-8"}).language == "en"
+    assert language_from_env({"LANG": "de_DE.UTF-8", "LC_MESSAGES": "en_GB"}) == "en"
+    assert language_from_env({"LANG": "nn_NO.UTF-8"}) == "nb"
+
+
+def test_textual_builtin_key_texts_are_translated() -> None:
+    from textual.app import App
+    from textual.screen import Screen
+
+    from helsami_tui.i18n import translate_description
+
+    builtin = [b.description for b in [*App.BINDINGS, *Screen.BINDINGS] if getattr(b, "description", "")]
+    assert "Focus Next" in builtin
+    set_language("nb")
+    assert translate_description("Focus Next") == "Neste felt"
+    assert translate_description("Copy selected text") == "Kopier markert tekst"
+    for text in builtin:
+        assert translate_description(text) != text, text
+    set_language("en")
+    assert translate_description("Focus Next") == "Next field"

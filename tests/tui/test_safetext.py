@@ -1,4 +1,4 @@
-"""safe_text: the one function that makes untrusted text safe to show (DESIGN.md, "Safety")."""
+"""safe_text: the one function that makes untrusted text safe to show (docs/architecture.md, "Safe text")."""
 
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ from helsami_tui.safetext import (
     MAX_COMBINING,
     is_safe,
     safe_cell,
-    safe_content,
     safe_str,
     safe_text,
 )
@@ -31,6 +30,7 @@ from helsami_tui.theme import (
     priority_marker,
     register_themes,
 )
+from helsami_tui.widgets.safe import safe_content
 
 BLNS_PATH = Path(__file__).parents[2].parent / "shared" / "corpora" / "blns.json"
 
@@ -72,9 +72,7 @@ BIDI_CONTROLS = {0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 
 
 def _is_pictograph(ch: str) -> bool:
     cp = ord(ch)
-    return (
-        0x1F000 <= cp <= 0x1FAFF or 0x2300 <= cp <= 0x27BF or 0x2B00 <= cp <= 0x2BFF or cp in (0xFE0F, 0x20E3)
-    )
+    return 0x1F000 <= cp <= 0x1FAFF or 0x2300 <= cp <= 0x27BF or 0x2B00 <= cp <= 0x2BFF or cp in (0xFE0F, 0x20E3)
 
 
 def assert_neutral(out: str, *, multiline: bool = True) -> None:
@@ -274,9 +272,7 @@ async def test_textual_shows_hostile_text_literally_and_never_emits_it() -> None
         assert isinstance(label.visual, Content)
         assert label.visual.plain == "[link=http://x]y"
         assert not any(
-            span.style.link or span.style.meta
-            for span in label.visual.spans
-            if not isinstance(span.style, str)
+            span.style.link or span.style.meta for span in label.visual.spans if not isinstance(span.style, str)
         )
         # clicking the text triggers nothing
         await pilot.click("#w2")
@@ -285,7 +281,7 @@ async def test_textual_shows_hostile_text_literally_and_never_emits_it() -> None
 
 
 async def test_measured_dangers_still_hold_without_safe_text() -> None:
-    """Guards the reason safe_text exists (DESIGN.md): if Textual changes, revisit safetext."""
+    """Guards the reason safe_text exists (docs/architecture.md): if Textual changes, revisit safetext."""
 
     class Raw(App[None]):
         def compose(self) -> ComposeResult:

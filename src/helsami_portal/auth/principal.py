@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..fhir import conventions as c
 from ..fhir.registry import ref_id, ref_of
@@ -63,7 +64,7 @@ def load_staff(tx: Tx, practitioner_id: str, *, username: str, session_id: str |
             continue
         for concept in role.get("code") or []:
             for coding in concept.get("coding") or []:
-                if coding.get("system") == c.STAFF_ROLE and coding.get("code") in c.STAFF_ROLES:
+                if coding.get("system") == c.STAFF_ROLE and coding.get("code") in (*c.STAFF_ROLES, *c.STAFF_DUTIES):
                     roles.add(coding["code"])
         for svc in role.get("healthcareService") or []:
             sid = ref_id(svc, "HealthcareService")
@@ -72,10 +73,19 @@ def load_staff(tx: Tx, practitioner_id: str, *, username: str, session_id: str |
         org = ref_of(role.get("organization"))
         if org:
             orgs.add(org.split("/", 1)[1])
-    return Principal("staff", f"Practitioner/{practitioner_id}", username, display,
-                     frozenset(roles), frozenset(pools), frozenset(orgs), session_id)
+    return Principal(
+        "staff",
+        f"Practitioner/{practitioner_id}",
+        username,
+        display,
+        frozenset(roles),
+        frozenset(pools),
+        frozenset(orgs),
+        session_id,
+    )
 
 
-def _name(r: dict) -> str:
+def _name(r: dict[str, Any]) -> str:
     from ..fhir.registry import human_name
+
     return human_name(r)

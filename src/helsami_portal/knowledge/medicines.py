@@ -43,28 +43,31 @@ class DrugClass:
 
 
 # Classes by ATC prefix. A substance belongs to every class whose prefix its ATC code starts with.
-CLASSES: dict[str, DrugClass] = {c.key: c for c in (
-    DrugClass("penicillins", "penicilliner", ("J01C",)),
-    DrugClass("cephalosporins", "cefalosporiner", ("J01DB", "J01DC", "J01DD", "J01DE")),
-    DrugClass("sulfonamides", "sulfonamider og trimetoprim", ("J01E",)),
-    DrugClass("trimethoprim", "trimetoprim", ("J01EA01", "J01EE01")),
-    DrugClass("macrolides", "makrolider", ("J01FA",)),
-    DrugClass("nsaids", "NSAID (betennelsesdempende smertestillende)", ("M01A", "N02BA01")),
-    DrugClass("opioids", "opioider", ("N02A", "R05DA", "N07BC")),
-    DrugClass("benzodiazepines", "benzodiazepiner", ("N05BA", "N05CD")),
-    DrugClass("z-hypnotics", "z-hypnotika", ("N05CF",)),
-    DrugClass("stimulants", "sentralstimulerende midler", ("N06BA",)),
-    DrugClass("vka", "vitamin K-antagonister (warfarin)", ("B01AA",)),
-    DrugClass("doac", "direkte orale antikoagulantia", ("B01AF", "B01AE07")),
-    DrugClass("ssri", "SSRI (antidepressiva)", ("N06AB",)),
-    DrugClass("ace-inhibitors", "ACE-hemmere", ("C09A", "C09B")),
-    DrugClass("arb", "angiotensin II-antagonister", ("C09C", "C09D")),
-    DrugClass("potassium-sparing", "kaliumsparende diuretika og kaliumtilskudd", ("C03D", "C03EA", "A12BA")),
-    DrugClass("statins", "statiner", ("C10AA",)),
-    DrugClass("biguanides", "metformin", ("A10BA",)),
-    DrugClass("thyroid", "thyreoideahormoner", ("H03AA",)),
-    DrugClass("methotrexate", "metotreksat", ("L01BA01", "L04AX03")),
-)}
+CLASSES: dict[str, DrugClass] = {
+    c.key: c
+    for c in (
+        DrugClass("penicillins", "penicilliner", ("J01C",)),
+        DrugClass("cephalosporins", "cefalosporiner", ("J01DB", "J01DC", "J01DD", "J01DE")),
+        DrugClass("sulfonamides", "sulfonamider og trimetoprim", ("J01E",)),
+        DrugClass("trimethoprim", "trimetoprim", ("J01EA01", "J01EE01")),
+        DrugClass("macrolides", "makrolider", ("J01FA",)),
+        DrugClass("nsaids", "NSAID (betennelsesdempende smertestillende)", ("M01A", "N02BA01")),
+        DrugClass("opioids", "opioider", ("N02A", "R05DA", "N07BC")),
+        DrugClass("benzodiazepines", "benzodiazepiner", ("N05BA", "N05CD")),
+        DrugClass("z-hypnotics", "z-hypnotika", ("N05CF",)),
+        DrugClass("stimulants", "sentralstimulerende midler", ("N06BA",)),
+        DrugClass("vka", "vitamin K-antagonister (warfarin)", ("B01AA",)),
+        DrugClass("doac", "direkte orale antikoagulantia", ("B01AF", "B01AE07")),
+        DrugClass("ssri", "SSRI (antidepressiva)", ("N06AB",)),
+        DrugClass("ace-inhibitors", "ACE-hemmere", ("C09A", "C09B")),
+        DrugClass("arb", "angiotensin II-antagonister", ("C09C", "C09D")),
+        DrugClass("potassium-sparing", "kaliumsparende diuretika og kaliumtilskudd", ("C03D", "C03EA", "A12BA")),
+        DrugClass("statins", "statiner", ("C10AA",)),
+        DrugClass("biguanides", "metformin", ("A10BA",)),
+        DrugClass("thyroid", "thyreoideahormoner", ("H03AA",)),
+        DrugClass("methotrexate", "metotreksat", ("L01BA01", "L04AX03")),
+    )
+}
 
 
 @dataclass(frozen=True)
@@ -75,55 +78,58 @@ class Substance:
     interval_days: int = 365  # usual time a renewal is routine within (see the module docstring)
 
 
-SUBSTANCES: dict[str, Substance] = {s.atc: s for s in (
-    # chronic medicines: yearly control
-    Substance("A10BA02", "metformin"),
-    Substance("C08CA01", "amlodipin"),
-    Substance("C09AA02", "enalapril"),
-    Substance("C09AA05", "ramipril"),
-    Substance("C09CA01", "losartan"),
-    Substance("C10AA01", "simvastatin"),
-    Substance("C10AA05", "atorvastatin"),
-    Substance("H03AA01", "levotyroksin"),
-    Substance("B01AF01", "rivaroksaban"),
-    Substance("B01AF02", "apiksaban"),
-    Substance("C03CA01", "furosemid"),
-    Substance("C03DA01", "spironolakton"),
-    Substance("A12BA01", "kaliumklorid"),
-    Substance("R03AC02", "salbutamol"),
-    Substance("R03BA05", "flutikason"),
-    Substance("A02BC01", "omeprazol"),
-    Substance("R06AE07", "cetirizin"),
-    Substance("N02BE01", "paracetamol", "F"),
-    # closer follow-up
-    Substance("B01AA03", "warfarin", interval_days=180),  # INR-controlled
-    Substance("N06AB04", "citalopram", interval_days=180),
-    Substance("N06AB06", "sertralin", interval_days=180),
-    Substance("N06AB10", "escitalopram", interval_days=180),
-    Substance("L04AX03", "metotreksat", interval_days=90),
-    Substance("M01AE01", "ibuprofen", interval_days=90),
-    Substance("M01AE02", "naproksen", interval_days=90),
-    Substance("M01AB05", "diklofenak", interval_days=90),
-    Substance("J01CE02", "fenoksymetylpenicillin", interval_days=30),
-    Substance("J01CA04", "amoksicillin", interval_days=30),
-    Substance("J01EA01", "trimetoprim", interval_days=30),
-    Substance("J01EE01", "sulfametoksazol og trimetoprim", interval_days=30),
-    Substance("J01FA09", "klaritromycin", interval_days=30),
-    # controlled (reseptgruppe A and B): never routine
-    Substance("N02AA01", "morfin", "A", 30),
-    Substance("N02AA05", "oksykodon", "A", 30),
-    Substance("N02AB03", "fentanyl", "A", 30),
-    Substance("N02AJ06", "kodein og paracetamol", "B", 30),
-    Substance("N02AX02", "tramadol", "B", 30),
-    Substance("R05DA04", "kodein", "B", 30),
-    Substance("N05BA01", "diazepam", "B", 30),
-    Substance("N05BA04", "oksazepam", "B", 30),
-    Substance("N05CD02", "nitrazepam", "B", 30),
-    Substance("N05CF01", "zopiklon", "B", 30),
-    Substance("N05CF02", "zolpidem", "B", 30),
-    Substance("N06BA04", "metylfenidat", "A", 90),
-    Substance("N06BA12", "lisdeksamfetamin", "A", 90),
-)}
+SUBSTANCES: dict[str, Substance] = {
+    s.atc: s
+    for s in (
+        # chronic medicines: yearly control
+        Substance("A10BA02", "metformin"),
+        Substance("C08CA01", "amlodipin"),
+        Substance("C09AA02", "enalapril"),
+        Substance("C09AA05", "ramipril"),
+        Substance("C09CA01", "losartan"),
+        Substance("C10AA01", "simvastatin"),
+        Substance("C10AA05", "atorvastatin"),
+        Substance("H03AA01", "levotyroksin"),
+        Substance("B01AF01", "rivaroksaban"),
+        Substance("B01AF02", "apiksaban"),
+        Substance("C03CA01", "furosemid"),
+        Substance("C03DA01", "spironolakton"),
+        Substance("A12BA01", "kaliumklorid"),
+        Substance("R03AC02", "salbutamol"),
+        Substance("R03BA05", "flutikason"),
+        Substance("A02BC01", "omeprazol"),
+        Substance("R06AE07", "cetirizin"),
+        Substance("N02BE01", "paracetamol", "F"),
+        # closer follow-up
+        Substance("B01AA03", "warfarin", interval_days=180),  # INR-controlled
+        Substance("N06AB04", "citalopram", interval_days=180),
+        Substance("N06AB06", "sertralin", interval_days=180),
+        Substance("N06AB10", "escitalopram", interval_days=180),
+        Substance("L04AX03", "metotreksat", interval_days=90),
+        Substance("M01AE01", "ibuprofen", interval_days=90),
+        Substance("M01AE02", "naproksen", interval_days=90),
+        Substance("M01AB05", "diklofenak", interval_days=90),
+        Substance("J01CE02", "fenoksymetylpenicillin", interval_days=30),
+        Substance("J01CA04", "amoksicillin", interval_days=30),
+        Substance("J01EA01", "trimetoprim", interval_days=30),
+        Substance("J01EE01", "sulfametoksazol og trimetoprim", interval_days=30),
+        Substance("J01FA09", "klaritromycin", interval_days=30),
+        # controlled (reseptgruppe A and B): never routine
+        Substance("N02AA01", "morfin", "A", 30),
+        Substance("N02AA05", "oksykodon", "A", 30),
+        Substance("N02AB03", "fentanyl", "A", 30),
+        Substance("N02AJ06", "kodein og paracetamol", "B", 30),
+        Substance("N02AX02", "tramadol", "B", 30),
+        Substance("R05DA04", "kodein", "B", 30),
+        Substance("N05BA01", "diazepam", "B", 30),
+        Substance("N05BA04", "oksazepam", "B", 30),
+        Substance("N05CD02", "nitrazepam", "B", 30),
+        Substance("N05CF01", "zopiklon", "B", 30),
+        Substance("N05CF02", "zolpidem", "B", 30),
+        Substance("N06BA04", "metylfenidat", "A", 90),
+        Substance("N06BA12", "lisdeksamfetamin", "A", 90),
+    )
+}
 
 
 @dataclass(frozen=True)
@@ -136,38 +142,84 @@ class Interaction:
 
 
 INTERACTIONS: tuple[Interaction, ...] = (
-    Interaction("vka-nsaid", "vka", "nsaids", "high",
-                "Warfarin og NSAID: økt blødningsrisiko (særlig mage-tarm)."),
-    Interaction("doac-nsaid", "doac", "nsaids", "high",
-                "Antikoagulantia og NSAID: økt blødningsrisiko."),
-    Interaction("ssri-nsaid", "ssri", "nsaids", "moderate",
-                "SSRI og NSAID: økt risiko for blødning fra mage-tarm."),
-    Interaction("ssri-anticoagulant", "ssri", "vka", "moderate",
-                "SSRI og warfarin: økt blødningsrisiko; følg INR."),
-    Interaction("ssri-doac", "ssri", "doac", "moderate",
-                "SSRI og antikoagulantia: økt blødningsrisiko."),
-    Interaction("ace-potassium", "ace-inhibitors", "potassium-sparing", "high",
-                "ACE-hemmer og kaliumsparende diuretikum/kaliumtilskudd: fare for hyperkalemi."),
-    Interaction("arb-potassium", "arb", "potassium-sparing", "high",
-                "Angiotensin II-antagonist og kaliumsparende diuretikum/kaliumtilskudd: fare for hyperkalemi."),
-    Interaction("ace-nsaid", "ace-inhibitors", "nsaids", "moderate",
-                "ACE-hemmer og NSAID: svekket nyrefunksjon og blodtrykkseffekt, fare for hyperkalemi."),
-    Interaction("arb-nsaid", "arb", "nsaids", "moderate",
-                "Angiotensin II-antagonist og NSAID: svekket nyrefunksjon, fare for hyperkalemi."),
-    Interaction("opioid-benzodiazepine", "opioids", "benzodiazepines", "high",
-                "Opioid og benzodiazepin: fare for respirasjonsdepresjon og død."),
-    Interaction("opioid-z-hypnotic", "opioids", "z-hypnotics", "high",
-                "Opioid og z-hypnotikum: fare for respirasjonsdepresjon."),
-    Interaction("benzodiazepine-z-hypnotic", "benzodiazepines", "z-hypnotics", "moderate",
-                "Benzodiazepin og z-hypnotikum: forsterket sedasjon og avhengighet."),
-    Interaction("methotrexate-trimethoprim", "methotrexate", "trimethoprim", "high",
-                "Metotreksat og trimetoprim: fare for alvorlig benmargsdepresjon."),
-    Interaction("methotrexate-nsaid", "methotrexate", "nsaids", "moderate",
-                "Metotreksat og NSAID: økt metotreksatkonsentrasjon og toksisitet."),
-    Interaction("statin-macrolide", "statins", "macrolides", "high",
-                "Statin (simvastatin/atorvastatin) og klaritromycin/erytromycin: fare for muskelskade."),
-    Interaction("vka-trimethoprim", "vka", "sulfonamides", "high",
-                "Warfarin og sulfametoksazol/trimetoprim: kraftig økt INR, blødningsfare."),
+    Interaction("vka-nsaid", "vka", "nsaids", "high", "Warfarin og NSAID: økt blødningsrisiko (særlig mage-tarm)."),
+    Interaction("doac-nsaid", "doac", "nsaids", "high", "Antikoagulantia og NSAID: økt blødningsrisiko."),
+    Interaction("ssri-nsaid", "ssri", "nsaids", "moderate", "SSRI og NSAID: økt risiko for blødning fra mage-tarm."),
+    Interaction("ssri-anticoagulant", "ssri", "vka", "moderate", "SSRI og warfarin: økt blødningsrisiko; følg INR."),
+    Interaction("ssri-doac", "ssri", "doac", "moderate", "SSRI og antikoagulantia: økt blødningsrisiko."),
+    Interaction(
+        "ace-potassium",
+        "ace-inhibitors",
+        "potassium-sparing",
+        "high",
+        "ACE-hemmer og kaliumsparende diuretikum/kaliumtilskudd: fare for hyperkalemi.",
+    ),
+    Interaction(
+        "arb-potassium",
+        "arb",
+        "potassium-sparing",
+        "high",
+        "Angiotensin II-antagonist og kaliumsparende diuretikum/kaliumtilskudd: fare for hyperkalemi.",
+    ),
+    Interaction(
+        "ace-nsaid",
+        "ace-inhibitors",
+        "nsaids",
+        "moderate",
+        "ACE-hemmer og NSAID: svekket nyrefunksjon og blodtrykkseffekt, fare for hyperkalemi.",
+    ),
+    Interaction(
+        "arb-nsaid",
+        "arb",
+        "nsaids",
+        "moderate",
+        "Angiotensin II-antagonist og NSAID: svekket nyrefunksjon, fare for hyperkalemi.",
+    ),
+    Interaction(
+        "opioid-benzodiazepine",
+        "opioids",
+        "benzodiazepines",
+        "high",
+        "Opioid og benzodiazepin: fare for respirasjonsdepresjon og død.",
+    ),
+    Interaction(
+        "opioid-z-hypnotic", "opioids", "z-hypnotics", "high", "Opioid og z-hypnotikum: fare for respirasjonsdepresjon."
+    ),
+    Interaction(
+        "benzodiazepine-z-hypnotic",
+        "benzodiazepines",
+        "z-hypnotics",
+        "moderate",
+        "Benzodiazepin og z-hypnotikum: forsterket sedasjon og avhengighet.",
+    ),
+    Interaction(
+        "methotrexate-trimethoprim",
+        "methotrexate",
+        "trimethoprim",
+        "high",
+        "Metotreksat og trimetoprim: fare for alvorlig benmargsdepresjon.",
+    ),
+    Interaction(
+        "methotrexate-nsaid",
+        "methotrexate",
+        "nsaids",
+        "moderate",
+        "Metotreksat og NSAID: økt metotreksatkonsentrasjon og toksisitet.",
+    ),
+    Interaction(
+        "statin-macrolide",
+        "statins",
+        "macrolides",
+        "high",
+        "Statin (simvastatin/atorvastatin) og klaritromycin/erytromycin: fare for muskelskade.",
+    ),
+    Interaction(
+        "vka-trimethoprim",
+        "vka",
+        "sulfonamides",
+        "high",
+        "Warfarin og sulfametoksazol/trimetoprim: kraftig økt INR, blødningsfare.",
+    ),
 )
 
 CONTROLLED_GROUPS = ("A", "B")
@@ -220,8 +272,9 @@ def interactions_between(atc_a: str, atc_b: str) -> list[Interaction]:
     ca, cb = classes_of(atc_a), classes_of(atc_b)
     out = []
     for rule in INTERACTIONS:
-        if (_matches(rule.a, atc_a, ca) and _matches(rule.b, atc_b, cb)) or \
-                (_matches(rule.b, atc_a, ca) and _matches(rule.a, atc_b, cb)):
+        if (_matches(rule.a, atc_a, ca) and _matches(rule.b, atc_b, cb)) or (
+            _matches(rule.b, atc_a, ca) and _matches(rule.a, atc_b, cb)
+        ):
             out.append(rule)
     return out
 
@@ -229,8 +282,8 @@ def interactions_between(atc_a: str, atc_b: str) -> list[Interaction]:
 def allergy_match(allergy_atc: str, allergy_text: str, atc: str) -> tuple[str, str] | None:
     """Whether an allergy (coded by ATC, or only by text) concerns this medicine.
 
-    Returns ("substance", name) for the same substance, ("class", class name) for the same class,
-    or None.
+    Returns ("substance", name) for the same substance, ("class", class key) for the same class
+    (its bokmål name is CLASSES[key].name; clients name it in their own language by the key), or None.
     """
     atc = (atc or "").upper()
     a = (allergy_atc or "").upper()
@@ -240,7 +293,7 @@ def allergy_match(allergy_atc: str, allergy_text: str, atc: str) -> tuple[str, s
             return "substance", s.name if s else atc
         shared = [k for k in classes_of(a) if k in classes_of(atc)]
         if shared:
-            return "class", CLASSES[shared[0]].name
+            return "class", shared[0]
     text = (allergy_text or "").lower()
     if text and s is not None and s.name.split(" ")[0] in text:
         return "substance", s.name
@@ -248,5 +301,5 @@ def allergy_match(allergy_atc: str, allergy_text: str, atc: str) -> tuple[str, s
         for key in classes_of(atc):
             name = CLASSES[key].name.split(" ")[0].lower()
             if name and name in text:
-                return "class", CLASSES[key].name
+                return "class", key
     return None

@@ -10,10 +10,15 @@ Format (JSON)::
 
     {"organizations": [
       {"organization": "<Organization id>",
-       "topics":   [{"topic": "<code>", "label": "<text>", "inbox": "<HealthcareService id>"}],
+       "topics":   [{"topic": "<code>", "label": "<text>", "inbox": "<HealthcareService id>",
+                     "keywords": ["<word start>", ...]}],
        "services": [{"service": "<HealthcareService id>", "inbox": "<id, default: the service>",
                      "direct": false,
                      "staff": [{"practitioner": "<Practitioner id>", "inbox": "<their direct inbox>"}]}]}]}
+
+A topic's optional `keywords` are word starts (case-insensitive) that suggest its inbox to staff who
+route an item by hand (the switchboard): an item whose subject has a word starting with one of
+them gets that inbox suggested first.
 
 This module is pure data handling; `workflow.routing` applies a table to a request.
 """
@@ -30,7 +35,7 @@ DEFAULT_PATH = Path(__file__).with_name("default.json")
 
 _TOP_KEYS = {"about", "organizations"}
 _ORG_KEYS = {"organization", "topics", "services", "about"}
-_TOPIC_KEYS = {"topic", "label", "inbox"}
+_TOPIC_KEYS = {"topic", "label", "inbox", "keywords"}
 _SERVICE_KEYS = {"service", "inbox", "direct", "staff", "label"}
 _STAFF_KEYS = {"practitioner", "inbox"}
 
@@ -50,6 +55,7 @@ class TopicRoute:
     label: str
     organization: str
     inbox: str
+    keywords: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -89,8 +95,7 @@ def _text(v: Any) -> bool:
     return isinstance(v, str) and bool(v.strip())
 
 
-def validate(data: Any, inboxes: Mapping[str, str] | None = None,
-             practitioners: set[str] | None = None) -> list[str]:
+def validate(data: Any, inboxes: Mapping[str, str] | None = None, practitioners: set[str] | None = None) -> list[str]:
     """Every problem of a routing table, in plain words; [] if it is good.
 
     `inboxes` maps the HealthcareService ids that exist to their organisation id, and
@@ -142,10 +147,15 @@ def validate(data: Any, inboxes: Mapping[str, str] | None = None,
             code = str(t["topic"])
             where = f"{where_org}, topic {code!r}"
             for k in sorted(set(t) - _TOPIC_KEYS):
-                problems.append(f"{where}: unknown key {k!r} (expected: topic, label, inbox)")
+                problems.append(f"{where}: unknown key {k!r} (expected: topic, label, inbox, keywords)")
+            kws = t.get("keywords", [])
+            if not isinstance(kws, list) or not all(_text(w) and len(w) <= 60 for w in kws) or len(kws) > 100:
+                problems.append(f"{where}: 'keywords' must be a list of at most 100 short words")
             if code in seen_topics:
-                problems.append(f"{where}: the topic is listed twice (also in {seen_topics[code]}); "
-                                "each topic must lead to one inbox")
+                problems.append(
+                    f"{where}: the topic is listed twice (also in {seen_topics[code]}); "
+                    "each topic must lead to one inbox"
+                )
             seen_topics.setdefault(code, where_org)
             if "label" in t and not _text(t["label"]):
                 problems.append(f"{where}: the label is empty")
@@ -177,8 +187,10 @@ def validate(data: Any, inboxes: Mapping[str, str] | None = None,
                 problems.append(f"{where}: 'staff' must be a list")
                 staff = []
             if staff and not direct:
-                problems.append(f"{where}: names staff for direct messages, but the service does not allow "
-                                "direct messages to a person (set \"direct\": true, or remove the staff)")
+                problems.append(
+                    f"{where}: names staff for direct messages, but the service does not allow "
+                    'direct messages to a person (set "direct": true, or remove the staff)'
+                )
             if direct and not staff:
                 problems.append(f"{where}: allows direct messages but names no staff who receive them")
             seen_staff: set[str] = set()
@@ -198,8 +210,13 @@ def validate(data: Any, inboxes: Mapping[str, str] | None = None,
     return problems
 
 
-def build(data: Any, *, source: str = "(table)", inboxes: Mapping[str, str] | None = None,
-          practitioners: set[str] | None = None) -> RoutingTable:
+def build(
+    data: Any,
+    *,
+    source: str = "(table)",
+    inboxes: Mapping[str, str] | None = None,
+    practitioners: set[str] | None = None,
+) -> RoutingTable:
     """A validated RoutingTable; RoutingError naming every problem if the table is bad."""
     problems = validate(data, inboxes, practitioners)
     if problems:
@@ -209,11 +226,21 @@ def build(data: Any, *, source: str = "(table)", inboxes: Mapping[str, str] | No
     for o in data["organizations"]:
         org = o["organization"]
         for t in o.get("topics", []):
-            topics[t["topic"]] = TopicRoute(t["topic"], str(t.get("label") or t["topic"]), org, t["inbox"])
+            topics[t["topic"]] = TopicRoute(
+                t["topic"],
+                str(t.get("label") or t["topic"]),
+                org,
+                t["inbox"],
+                tuple(w.strip().lower() for w in t.get("keywords", [])),
+            )
         for s in o.get("services", []):
             services[s["service"]] = ServiceRoute(
-                s["service"], org, s.get("inbox") or s["service"], bool(s.get("direct", False)),
-                {m["practitioner"]: m["inbox"] for m in s.get("staff", [])})
+                s["service"],
+                org,
+                s.get("inbox") or s["service"],
+                bool(s.get("direct", False)),
+                {m["practitioner"]: m["inbox"] for m in s.get("staff", [])},
+            )
     return RoutingTable(topics, services, source)
 
 

@@ -25,16 +25,21 @@ def normalise_url(url: str) -> str:
             return url
     for prefix in ("postgresql://", "postgres://", "postgresql+psycopg2://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
-    raise ValueError(f"unsupported database URL scheme: {url.split(':', 1)[0]!r} "
-                     "(use sqlite:///PATH or postgresql://USER@HOST:PORT/DB)")
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    raise ValueError(
+        f"unsupported database URL scheme: {url.split(':', 1)[0]!r} "
+        "(use sqlite:///PATH or postgresql://USER@HOST:PORT/DB)"
+    )
 
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def make_engine(url: str | None = None, *, pool_size: int = 10) -> Engine:
+def make_engine(url: str | None = None, *, pool_size: int = 10, statement_timeout_ms: int | None = None) -> Engine:
+    """An engine that never logs SQL parameters (they hold patient data). With
+    `statement_timeout_ms`, no statement runs longer: PostgreSQL's statement_timeout, and on
+    SQLite an interrupt from a progress handler, so a slow read cannot hold the database."""
     url = normalise_url(url or default_db_url())
     if url.startswith("sqlite"):
         path = url.split("///", 1)[1] if "///" in url else ""
@@ -45,7 +50,10 @@ def make_engine(url: str | None = None, *, pool_size: int = 10) -> Engine:
             connect_args={"check_same_thread": False, "timeout": 30},
             pool_size=pool_size,
             max_overflow=20,
+            hide_parameters=True,
         )
+        if statement_timeout_ms:
+            _sqlite_deadline(engine, statement_timeout_ms / 1000)
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
@@ -67,4 +75,30 @@ def make_engine(url: str | None = None, *, pool_size: int = 10) -> Engine:
                 conn.exec_driver_sql("BEGIN")
 
         return engine
-    return sa.create_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
+    connect_args = {"options": f"-c statement_timeout={int(statement_timeout_ms)}"} if statement_timeout_ms else {}
+    return sa.create_engine(
+        url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True, hide_parameters=True, connect_args=connect_args
+    )
+
+
+def _sqlite_deadline(engine: Engine, seconds: float) -> None:
+    """Interrupt any SQLite statement that runs longer than `seconds` (it fails with
+    OperationalError 'interrupted'; the transaction rolls back and frees the lock)."""
+    import time
+
+    @event.listens_for(engine, "connect")
+    def _arm(dbapi_conn, record):  # type: ignore[no-untyped-def]
+        box = record.info.setdefault("deadline", [float("inf")])
+        dbapi_conn.set_progress_handler(lambda: 1 if time.monotonic() > box[0] else 0, 10_000)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _start(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        box = conn.connection.info.get("deadline")
+        if box is not None:
+            box[0] = time.monotonic() + seconds
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _stop(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        box = conn.connection.info.get("deadline")
+        if box is not None:
+            box[0] = float("inf")

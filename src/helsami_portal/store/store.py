@@ -2,51 +2,90 @@
 
 Nothing here knows inbox rules; the workflow layer decides what may change, the store makes
 each change atomic and versioned. `Store.write()` opens one transaction; everything done
-through the `Tx` it yields commits or rolls back together.
+through the `Tx` it yields commits or rolls back together. The reads of a transaction are
+`store.tx_reads`; what it refuses are the domain errors of `store.errors`.
 """
 
 from __future__ import annotations
 
-import base64
-import json
+import functools
 import threading
-import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from ..fhir import timeutil
-from ..fhir.outcome import FhirError
-from ..fhir.registry import DEFS, ResourceDef, task_columns
+from ..fhir import narrative, timeutil
+from ..fhir.registry import DEFS
+from . import access_log as alog
+from .codec import Resource, Stored, dumps, loads, new_id
+from .columns import (
+    AUTH_TYPES,
+    BARE_ID_COLUMNS,
+    DEFAULT_COUNT,
+    IMMUTABLE,
+    MAX_COUNT,
+    RESOURCE_COLS,
+    TALLY_COLS,
+    resource_cols,
+    row_columns,
+    table_of,
+    task_cols,
+)
+from .cursor import decode_cursor, encode_cursor
 from .db import is_sqlite
-from .schema import event, history, metadata, resource, task
+from .errors import NotFound, VersionConflict
+from .schema import auth_epoch, event, history, resource, task
+from .tally import Tally
+from .tx_reads import Page, TxReads
 
-Resource = dict[str, Any]
-BARE_ID_COLUMNS = frozenset({"patient", "pool"})
-# Written once, never changed: their only version is the current one (no history rows needed).
-IMMUTABLE = frozenset({"AuditEvent"})
-_RESOURCE_COLS = ("patient", "ref1", "ref2", "code", "status", "date", "text1")
-MAX_COUNT = 500
-DEFAULT_COUNT = 50
+__all__ = [  # what the rest of the portal imports from here
+    "BARE_ID_COLUMNS",
+    "DEFAULT_COUNT",
+    "MAX_COUNT",
+    "AccessLogUnavailable",
+    "Page",
+    "Resource",
+    "Store",
+    "Stored",
+    "Tx",
+    "decode_cursor",
+    "encode_cursor",
+    "loads",
+    "new_id",
+    "once_per_ident",
+    "row_columns",
+    "table_of",
+]
 
 
-def _dumps(r: Resource) -> str:
-    return json.dumps(r, ensure_ascii=False, separators=(",", ":"))
+def once_per_ident(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """For a write that is made once per client-given id (`ident`): when two requests with the same
+    id race, the loser's insert hits the unique index; run it again, and it finds and answers with
+    the one stored resource, as any later retry would."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except sa.exc.IntegrityError:
+            return fn(*args, **kwargs)
+
+    return wrapper
 
 
-def new_id() -> str:
-    return uuid.uuid4().hex
+class AccessLogUnavailable(RuntimeError):
+    """The access log could not be written: what was read must not leave (the API answers 503)."""
 
 
-@dataclass
-class Page:
-    rows: list[Resource]
-    next_cursor: str | None
-    total: int | None = None
+@functools.lru_cache(maxsize=64)
+def _log_insert(mark: str, n: int) -> str:
+    """One multi-row INSERT of `n` access-log rows, in the driver's own parameter style (made once
+    per size: SQLAlchemy compiles a multi-row VALUES anew each time)."""
+    row = "(" + ", ".join([mark] * len(alog.COLUMNS)) + ")"
+    return f"INSERT INTO access_log ({', '.join(alog.COLUMNS)}) VALUES " + ", ".join([row] * n)
 
 
 class Store:
@@ -55,22 +94,21 @@ class Store:
         self.sqlite = is_sqlite(engine)
         self._listeners: list[Callable[[], None]] = []
         self._lock = threading.Lock()
+        # SQLite has one writer: this process's writers queue here, handed the lock at once, instead
+        # of polling the database's lock with the busy handler's growing sleeps (up to 100 ms each).
+        self._writer = threading.RLock() if self.sqlite else None
 
     # -- lifecycle ----------------------------------------------------------------------------
     def create_schema(self) -> None:
-        if self.sqlite:
-            metadata.create_all(self.engine)
-            with self.engine.begin() as conn:
-                _add_new_indexes(conn)
-            return
-        # Several processes may start at once; one creates the tables, the others wait.
-        with self.engine.begin() as conn:
-            conn.execute(sa.text("SELECT pg_advisory_xact_lock(727001)"))
-            metadata.create_all(conn)
-            _add_new_indexes(conn)
+        """Make the schema, or bring it up to date, through the migrations (see store.migrate)."""
+        from . import migrate
+
+        migrate.upgrade(self.engine)
 
     def drop_schema(self) -> None:
-        metadata.drop_all(self.engine)
+        from . import migrate
+
+        migrate.drop_all(self.engine)
 
     def add_listener(self, fn: Callable[[], None]) -> None:
         """Called (in-process) after each commit that emitted events."""
@@ -96,16 +134,44 @@ class Store:
     def read(self) -> Iterator[Tx]:
         tx: Tx | None = None
         try:
-            with self.engine.connect() as conn:
-                with conn.begin():
-                    tx = Tx(self, conn, writable=False)
-                    yield tx
+            with self.engine.connect() as conn, conn.begin():
+                tx = Tx(self, conn, writable=False)
+                yield tx
         finally:
             if tx is not None:
                 tx.run_deferred()
 
     @contextmanager
+    def read_logged(self) -> Iterator[Tx]:
+        """A read whose access-log rows (`Tx.log_access`) are written before its data leaves.
+
+        On PostgreSQL, one write transaction: the rows commit with the read. On SQLite, whose one
+        writer would otherwise wait for the whole read, the read runs in a read transaction and the
+        rows are written right after it in a short write transaction of their own; if that fails,
+        the error propagates (the API answers 503) and nothing read leaves."""
+        if not self.sqlite:
+            with self.write() as tx:
+                yield tx
+            return
+        pending: list[dict[str, Any]] = []
+        with self.read() as tx:
+            tx.pending_log = pending
+            yield tx
+        if pending:
+            with self.write() as wtx:
+                wtx.log_access(pending)
+
+    @contextmanager
     def write(self) -> Iterator[Tx]:
+        if self._writer is None:
+            with self._write() as tx:
+                yield tx
+            return
+        with self._writer, self._write() as tx:
+            yield tx
+
+    @contextmanager
+    def _write(self) -> Iterator[Tx]:
         tx: Tx | None = None
         try:
             with self.engine.connect() as conn:
@@ -113,6 +179,7 @@ class Store:
                 tx = Tx(self, conn, writable=True)
                 with conn.begin():
                     yield tx
+                    tx.tally.flush(conn)  # last, so that the counter rows are locked only for the commit
                 if tx.emitted:
                     self._notify_local()
         finally:
@@ -120,7 +187,11 @@ class Store:
                 tx.run_deferred()
 
 
-class Tx:
+class Tx(TxReads):
+    """One transaction: its reads (`TxReads`) and writes."""
+
+    store: Store
+
     def __init__(self, store: Store, conn: Connection, *, writable: bool) -> None:
         self.store = store
         self.conn = conn
@@ -128,6 +199,9 @@ class Tx:
         self.emitted = 0
         self.now = timeutil.instant()
         self._deferred: list[Callable[[], None]] = []
+        # In a `Store.read_logged` read on SQLite: access-log rows to write when the read is over.
+        self.pending_log: list[dict[str, Any]] | None = None
+        self.tally = Tally()  # the inbox counters' deltas of this transaction (store.tally)
 
     def defer(self, fn: Callable[[], None]) -> None:
         """Run `fn` after this transaction has ended, whether it committed or rolled back."""
@@ -138,135 +212,46 @@ class Tx:
         for fn in todo:
             fn()
 
-    # -- reads --------------------------------------------------------------------------------
-    def get(self, rtype: str, rid: str, *, for_update: bool = False) -> Resource | None:
-        if rtype == "Task":
-            q = sa.select(task.c.content).where(task.c.id == rid)
-        else:
-            q = sa.select(resource.c.content).where(resource.c.rtype == rtype, resource.c.id == rid)
-        if for_update and not self.store.sqlite:
-            q = q.with_for_update()
-        row = self.conn.execute(q).first()
-        return json.loads(row[0]) if row else None
-
-    def require(self, rtype: str, rid: str, *, for_update: bool = False) -> Resource:
-        r = self.get(rtype, rid, for_update=for_update)
-        if r is None:
-            raise FhirError(404, f"{rtype}/{rid} does not exist.")
-        return r
-
-    def get_ref(self, ref: str) -> Resource | None:
-        typ, _, rid = ref.partition("/")
-        if typ not in DEFS or not rid:
-            return None
-        return self.get(typ, rid)
-
-    def get_many(self, refs: Iterable[str]) -> list[Resource]:
-        by_type: dict[str, set[str]] = {}
-        for ref in refs:
-            typ, _, rid = ref.partition("/")
-            if typ in DEFS and rid:
-                by_type.setdefault(typ, set()).add(rid)
-        out: list[Resource] = []
-        for typ, ids in by_type.items():
-            if typ == "Task":
-                q = sa.select(task.c.content).where(task.c.id.in_(sorted(ids)))
-            else:
-                q = sa.select(resource.c.content).where(resource.c.rtype == typ,
-                                                        resource.c.id.in_(sorted(ids)))
-            out.extend(json.loads(r[0]) for r in self.conn.execute(q))
-        return out
-
-    def exists(self, ref: str) -> bool:
-        typ, _, rid = ref.partition("/")
-        if typ not in DEFS or not rid:
-            return False
-        if typ == "Task":
-            q = sa.select(task.c.id).where(task.c.id == rid)
-        else:
-            q = sa.select(resource.c.id).where(resource.c.rtype == typ, resource.c.id == rid)
-        return self.conn.execute(q).first() is not None
-
-    def vread(self, rtype: str, rid: str, vid: int) -> Resource:
-        row = self.conn.execute(
-            sa.select(history.c.content).where(history.c.rtype == rtype, history.c.id == rid,
-                                               history.c.version_id == vid)).first()
-        if row is None:
-            current = self.get(rtype, rid)
-            if current is None:
-                raise FhirError(404, f"{rtype}/{rid} does not exist.")
-            if current["meta"]["versionId"] == str(vid):  # bulk-loaded, never changed
-                return current
-            raise FhirError(404, f"{rtype}/{rid} has no version {vid}.")
-        return json.loads(row[0])
-
-    def history(self, rtype: str, rid: str, count: int = 100) -> list[Resource]:
-        rows = self.conn.execute(
-            sa.select(history.c.content).where(history.c.rtype == rtype, history.c.id == rid)
-            .order_by(history.c.version_id.desc()).limit(count)).all()
-        if not rows:
-            current = self.get(rtype, rid)
-            if current is None:
-                raise FhirError(404, f"{rtype}/{rid} does not exist.")
-            return [current]  # bulk-loaded, never changed
-        return [json.loads(r[0]) for r in rows]
-
-    def find_by_ident(self, rtype: str, ident: str) -> Resource | None:
-        row = self.conn.execute(sa.select(resource.c.content).where(
-            resource.c.rtype == rtype, resource.c.ident == ident)).first()
-        return json.loads(row[0]) if row else None
-
-    # -- search -------------------------------------------------------------------------------
-    def search(
-        self,
-        rtype: str,
-        where: Sequence[sa.ColumnElement[bool]],
-        *,
-        sort: Sequence[tuple[str, bool]] | None = None,
-        count: int = DEFAULT_COUNT,
-        cursor: str | None = None,
-        total: bool = False,
-    ) -> Page:
-        rdef = DEFS[rtype]
-        table = task if rtype == "Task" else resource
-        conds: list[sa.ColumnElement[bool]] = list(where)
-        if rtype != "Task":
-            conds.insert(0, resource.c.rtype == rtype)
-        keys = list(sort or rdef.default_sort) + [("id", False)]
-        cols = [table.c[name] for name, _ in keys]
-        base_conds = list(conds)
-        if cursor:
-            values = decode_cursor(cursor, len(keys))
-            conds.append(_after(cols, [d for _, d in keys], values))
-        q = sa.select(*cols, table.c.content).where(*conds).order_by(
-            *[(col.desc() if desc else col.asc()) for col, (_, desc) in zip(cols, keys)]
-        ).limit(count + 1)
-        rows = self.conn.execute(q).all()
-        more = len(rows) > count
-        rows = rows[:count]
-        next_cursor = encode_cursor(list(rows[-1][: len(keys)])) if more and rows else None
-        n: int | None = None
-        if total:
-            n = self.conn.execute(sa.select(sa.func.count()).select_from(table).where(*base_conds)).scalar_one()
-        return Page([json.loads(r[-1]) for r in rows], next_cursor, n)
-
-    def count(self, rtype: str, where: Sequence[sa.ColumnElement[bool]]) -> int:
-        table = task if rtype == "Task" else resource
-        conds = list(where)
-        if rtype != "Task":
-            conds.insert(0, resource.c.rtype == rtype)
-        return int(self.conn.execute(sa.select(sa.func.count()).select_from(table).where(*conds)).scalar_one())
+    # -- the principal cache's counter ----------------------------------------------------------
+    def bump_auth_epoch(self) -> None:
+        """Move the counter, in this transaction: every process rebuilds its principals."""
+        self._check_writable()
+        done = self.conn.execute(
+            auth_epoch.update().where(auth_epoch.c.name == "auth").values(value=auth_epoch.c.value + 1)
+        ).rowcount
+        if not done:
+            self.conn.execute(auth_epoch.insert().values(name="auth", value=1))
 
     # -- writes -------------------------------------------------------------------------------
     def _check_writable(self) -> None:
         if not self.writable:
             raise RuntimeError("write in a read transaction")
 
+    def log_access(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Write access-log rows (store.access_log.COLUMNS) in one multi-row insert; in a
+        `Store.read_logged` read on SQLite, when the read is over."""
+        if not rows:
+            return
+        if self.pending_log is not None:
+            self.pending_log.extend(rows)
+            return
+        self._check_writable()
+        mark = "?" if self.conn.dialect.paramstyle == "qmark" else "%s"
+        try:
+            for i in range(0, len(rows), 500):  # one statement per 500 rows keeps under SQLite's bind limit
+                chunk = rows[i : i + 500]
+                self.conn.exec_driver_sql(
+                    _log_insert(mark, len(chunk)), tuple(r[name] for r in chunk for name in alog.COLUMNS)
+                )
+        except sa.exc.DBAPIError as e:
+            raise AccessLogUnavailable(type(e.orig).__name__) from None  # never the parameters
+
     def create(self, r: Resource, *, ident: str | None = None, keep_id: bool = False) -> Resource:
         return self.create_many([r], idents=[ident], keep_id=keep_id)[0]
 
-    def create_many(self, resources: Sequence[Resource], *, idents: Sequence[str | None] | None = None,
-                    keep_id: bool = False) -> list[Resource]:
+    def create_many(
+        self, resources: Sequence[Resource], *, idents: Sequence[str | None] | None = None, keep_id: bool = False
+    ) -> list[Resource]:
         """Insert new resources as version 1 in one round trip per table."""
         self._check_writable()
         out: list[Resource] = []
@@ -276,22 +261,35 @@ class Tx:
         meta = {"versionId": "1", "lastUpdated": self.now}
         for i, r in enumerate(resources):
             rtype = r["resourceType"]
+            if rtype == "AuditEvent":
+                raise ValueError("access-log entries are rows of access_log: write them with Tx.log_access")
             r = dict(r)
             if not keep_id or not r.get("id"):
                 r["id"] = new_id()
             r["meta"] = {**(r.get("meta") or {}), **meta}
-            content = _dumps(r)
+            r = narrative.finish(r)
+            content = dumps(r)
             if rtype == "Task":
-                task_rows.append({"id": r["id"], "version_id": 1, "last_updated": self.now, "content": content,
-                                  **_task_cols(r)})
+                cols = task_cols(r)
+                task_rows.append({"id": r["id"], "version_id": 1, "last_updated": self.now, "content": content, **cols})
+                self.tally.add(None, cols)
             else:
-                cols = _resource_cols(DEFS[rtype], r)
-                res_rows.append({"rtype": rtype, "id": r["id"], "version_id": 1, "last_updated": self.now,
-                                 "content": content, "ident": idents[i] if idents else None,
-                                 **{k: cols.get(k, "") for k in _RESOURCE_COLS}})
+                cols = resource_cols(DEFS[rtype], r)
+                res_rows.append(
+                    {
+                        "rtype": rtype,
+                        "id": r["id"],
+                        "version_id": 1,
+                        "last_updated": self.now,
+                        "content": content,
+                        "ident": idents[i] if idents else None,
+                        **{k: cols.get(k, "") for k in RESOURCE_COLS},
+                    }
+                )
             if rtype not in IMMUTABLE:
-                hist_rows.append({"rtype": rtype, "id": r["id"], "version_id": 1, "last_updated": self.now,
-                                  "content": content})
+                hist_rows.append(
+                    {"rtype": rtype, "id": r["id"], "version_id": 1, "last_updated": self.now, "content": content}
+                )
             out.append(r)
         if task_rows:
             self.conn.execute(task.insert(), task_rows)
@@ -299,6 +297,8 @@ class Tx:
             self.conn.execute(resource.insert(), res_rows)
         if hist_rows:
             self.conn.execute(history.insert(), hist_rows)
+        if any(r["resourceType"] in AUTH_TYPES for r in out):
+            self.bump_auth_epoch()
         return out
 
     def update(self, r: Resource, *, expected_version: int) -> Resource:
@@ -309,34 +309,60 @@ class Tx:
         if expected_version == 1:
             self._keep_first_version(rtype, rid)
         r = dict(r)
-        r["meta"] = {**(r.get("meta") or {}), "versionId": str(new_version),
-                     "lastUpdated": self.now}
-        content = _dumps(r)
+        r["meta"] = {**(r.get("meta") or {}), "versionId": str(new_version), "lastUpdated": self.now}
+        r = narrative.finish(r)
+        content = dumps(r)
+        old_cols: Any = None
+        new_cols: dict[str, Any] = {}
         if rtype == "Task":
-            stmt = task.update().where(task.c.id == rid, task.c.version_id == expected_version).values(
-                version_id=new_version, last_updated=self.now, content=content, **_task_cols(r))
+            # The counted columns of the version replaced (fixed by that version, so read at any time).
+            old_cols = (
+                self.conn.execute(
+                    sa.select(*[task.c[k] for k in TALLY_COLS]).where(
+                        task.c.id == rid, task.c.version_id == expected_version
+                    )
+                )
+                .mappings()
+                .first()
+            )
+            new_cols = task_cols(r)
+            stmt = (
+                task.update()
+                .where(task.c.id == rid, task.c.version_id == expected_version)
+                .values(version_id=new_version, last_updated=self.now, content=content, **new_cols)
+            )
         else:
-            stmt = resource.update().where(
-                resource.c.rtype == rtype, resource.c.id == rid,
-                resource.c.version_id == expected_version,
-            ).values(version_id=new_version, last_updated=self.now, content=content,
-                     **_resource_cols(DEFS[rtype], r))
+            stmt = (
+                resource.update()
+                .where(
+                    resource.c.rtype == rtype,
+                    resource.c.id == rid,
+                    resource.c.version_id == expected_version,
+                )
+                .values(version_id=new_version, last_updated=self.now, content=content, **resource_cols(DEFS[rtype], r))
+            )
         if self.conn.execute(stmt).rowcount != 1:
             current = self.get(rtype, rid)
             if current is None:
-                raise FhirError(404, f"{rtype}/{rid} does not exist.")
-            raise FhirError(412, f"{rtype}/{rid} has changed since you read it (now version "
-                                 f"{current['meta']['versionId']}); reload and try again.",
-                            current=current)
-        self.conn.execute(history.insert().values(rtype=rtype, id=rid, version_id=new_version,
-                                                  last_updated=self.now, content=content))
+                raise NotFound(rtype, rid)
+            raise VersionConflict(rtype, rid, current)
+        if rtype == "Task":
+            self.tally.add(old_cols, new_cols)
+        self.conn.execute(
+            history.insert().values(rtype=rtype, id=rid, version_id=new_version, last_updated=self.now, content=content)
+        )
+        if rtype in AUTH_TYPES:
+            self.bump_auth_epoch()
         return r
 
     def _keep_first_version(self, rtype: str, rid: str) -> None:
         """Bulk-loaded resources have no history row for version 1; write it before the first
         change, so that history and vread stay complete."""
-        exists = self.conn.execute(sa.select(history.c.version_id).where(
-            history.c.rtype == rtype, history.c.id == rid, history.c.version_id == 1)).first()
+        exists = self.conn.execute(
+            sa.select(history.c.version_id).where(
+                history.c.rtype == rtype, history.c.id == rid, history.c.version_id == 1
+            )
+        ).first()
         if exists is not None:
             return
         table = task if rtype == "Task" else resource
@@ -345,82 +371,16 @@ class Tx:
             conds.append(resource.c.rtype == rtype)
         row = self.conn.execute(sa.select(table.c.content, table.c.last_updated).where(*conds)).first()
         if row is not None:
-            self.conn.execute(history.insert().values(rtype=rtype, id=rid, version_id=1,
-                                                      last_updated=row.last_updated, content=row.content))
+            self.conn.execute(
+                history.insert().values(
+                    rtype=rtype, id=rid, version_id=1, last_updated=row.last_updated, content=row.content
+                )
+            )
 
     def emit(self, payload: dict[str, Any]) -> None:
         """Record a change event; it becomes visible to the event stream when this commits."""
         self._check_writable()
-        self.conn.execute(event.insert().values(at=self.now, payload=_dumps(payload)))
+        self.conn.execute(event.insert().values(at=self.now, payload=dumps(payload)))
         if not self.store.sqlite:
             self.conn.execute(sa.text("SELECT pg_notify('helsami_events', '')"))
         self.emitted += 1
-
-    def events_after(self, seq: int, limit: int = 500) -> list[tuple[int, str, dict[str, Any]]]:
-        rows = self.conn.execute(sa.select(event.c.seq, event.c.at, event.c.payload)
-                                 .where(event.c.seq > seq).order_by(event.c.seq).limit(limit)).all()
-        return [(int(s), at, json.loads(p)) for s, at, p in rows]
-
-    def last_event_seq(self) -> int:
-        return int(self.conn.execute(sa.select(sa.func.coalesce(sa.func.max(event.c.seq), 0))).scalar_one())
-
-
-def _add_new_indexes(conn: Connection) -> None:
-    """Indexes added after a database was first made (create_all only makes missing tables)."""
-    for ix in task.indexes:
-        if ix.name in ("ix_task_safety_net", "ix_task_pool_tally"):
-            ix.create(conn, checkfirst=True)
-
-
-def _task_cols(r: Resource) -> dict[str, Any]:
-    cols = task_columns(r)
-    cols["authored"] = timeutil.norm(cols["authored"])
-    cols["deadline"] = timeutil.norm(cols["deadline"])
-    return cols
-
-
-def _resource_cols(rdef: ResourceDef, r: Resource) -> dict[str, Any]:
-    cols = {k: (v or "") for k, v in rdef.extract(r).items()}
-    if "date" in cols:
-        cols["date"] = timeutil.norm(cols["date"])
-    for k in ("ref1", "ref2", "code", "status"):
-        if k in cols:
-            cols[k] = cols[k][:100]
-    return cols
-
-
-def row_columns(r: Resource) -> dict[str, Any]:
-    """The index columns a resource fills (used by bulk loading)."""
-    if r["resourceType"] == "Task":
-        return _task_cols(r)
-    return _resource_cols(DEFS[r["resourceType"]], r)
-
-
-# -- keyset cursors ---------------------------------------------------------------------------
-
-def encode_cursor(values: list[Any]) -> str:
-    raw = json.dumps(values, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(token: str, n: int) -> list[Any]:
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        values = json.loads(raw)
-    except (ValueError, json.JSONDecodeError):
-        raise FhirError(400, "The paging cursor is not valid; start the search again.") from None
-    if not isinstance(values, list) or len(values) != n or not all(
-            isinstance(v, (str, int)) and not isinstance(v, bool) for v in values):
-        raise FhirError(400, "The paging cursor does not belong to this search; start the search again.")
-    return values
-
-
-def _after(cols: list[sa.ColumnElement[Any]], descs: list[bool], values: list[Any]) -> sa.ColumnElement[bool]:
-    """Rows strictly after `values` in the order given by cols/descs (keyset paging)."""
-    ors = []
-    for i in range(len(cols)):
-        ands = [cols[j] == values[j] for j in range(i)]
-        ands.append(cols[i] < values[i] if descs[i] else cols[i] > values[i])
-        ors.append(sa.and_(*ands))
-    return sa.or_(*ors)
-

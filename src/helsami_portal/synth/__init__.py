@@ -2,4 +2,4 @@
 
 from .generate import DemoUser, demo_users, fnr_is_valid, generate, make_fnr
 
-__all__ = ["generate", "DemoUser", "demo_users", "fnr_is_valid", "make_fnr"]
+__all__ = ["DemoUser", "demo_users", "fnr_is_valid", "generate", "make_fnr"]

@@ -19,7 +19,7 @@ SYNTHETIC_MONTH_OFFSET = 80
 
 def _check(digits: list[int] | tuple[int, ...], weights: tuple[int, ...]) -> int:
     """The mod-11 check digit, or 10 when none exists."""
-    k = 11 - sum(d * w for d, w in zip(digits, weights)) % 11
+    k = 11 - sum(d * w for d, w in zip(digits, weights, strict=True)) % 11
     return 0 if k == 11 else k
 
 
@@ -53,9 +53,12 @@ def make_fnr(birth_date: dt.date, male: bool, rng: random.Random | None = None) 
     rng = rng or random.Random()
     ranges = _individual_ranges(birth_date.year)
     head = (
-        birth_date.day // 10, birth_date.day % 10,
-        (birth_date.month + SYNTHETIC_MONTH_OFFSET) // 10, (birth_date.month + SYNTHETIC_MONTH_OFFSET) % 10,
-        (birth_date.year % 100) // 10, birth_date.year % 10,
+        birth_date.day // 10,
+        birth_date.day % 10,
+        (birth_date.month + SYNTHETIC_MONTH_OFFSET) // 10,
+        (birth_date.month + SYNTHETIC_MONTH_OFFSET) % 10,
+        (birth_date.year % 100) // 10,
+        birth_date.year % 10,
     )
     parity = 1 if male else 0
     while True:

@@ -18,13 +18,11 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-import sqlalchemy as sa
-
 from ..auth.principal import Principal
 from ..fhir import conventions as c
 from ..fhir.outcome import FhirError
 from ..fhir.registry import human_name, ref_id, ref_of
-from ..store.schema import task
+from ..store import tasks
 from ..store.store import Store, Tx
 from . import access
 
@@ -73,36 +71,64 @@ def set_absence(store: Store, p: Principal, practitioner_id: str, away: Any, del
     """Mark the caller away (or back). Returns {"practitioner", "moved": [task ids]}."""
     access.require_staff(p)
     if p.id != practitioner_id:
-        raise access.forbidden("Only the staff member themself can mark themself away.")
+        raise access.forbidden("Only the staff member themself can mark themself away.", reason="self-only")
     if not isinstance(away, bool):
-        raise FhirError(400, "Say whether you are away: the parameter 'away' is true or false.",
-                        expression="away")
+        raise FhirError(
+            400,
+            "Say whether you are away: the parameter 'away' is true or false.",
+            expression="away",
+            reason="parameter-required",
+            args={"name": "away"},
+        )
     delegate_ref = ""
     if delegate not in (None, "", {}):
         delegate_ref = ref_of(delegate) if isinstance(delegate, dict) else str(delegate)
         if not delegate_ref.startswith("Practitioner/") or delegate_ref.count("/") != 1:
-            raise FhirError(400, "The delegate must be a staff member: Practitioner/<id>.", expression="delegate")
+            raise FhirError(
+                400,
+                "The delegate must be a staff member: Practitioner/<id>.",
+                expression="delegate",
+                reason="parameter-needs-reference",
+                args={"name": "delegate", "type": "Practitioner"},
+            )
         if delegate_ref == p.ref:
-            raise FhirError(422, "You cannot be your own delegate.", expression="delegate")
+            raise FhirError(422, "You cannot be your own delegate.", expression="delegate", reason="self-delegate")
         if not away:
-            raise FhirError(422, "A delegate is only needed while you are away.", expression="delegate")
+            raise FhirError(
+                422,
+                "A delegate is only needed while you are away.",
+                expression="delegate",
+                reason="delegate-not-needed",
+            )
     with store.write() as tx:
         prac = tx.require("Practitioner", practitioner_id, for_update=True)
         deleg: Resource | None = None
         if delegate_ref:
             deleg = tx.get("Practitioner", delegate_ref.split("/", 1)[1])
             if deleg is None or deleg.get("active") is False:
-                raise FhirError(422, "That delegate does not exist or is not active.", expression="delegate")
+                raise FhirError(
+                    422,
+                    "That delegate does not exist or is not active.",
+                    expression="delegate",
+                    reason="target-inactive",
+                    args={"name": "delegate", "target": {"reference": delegate_ref}},
+                )
             if absence_of(deleg)[0]:
-                raise FhirError(422, f"{human_name(deleg)} is away too; choose another delegate.",
-                                expression="delegate")
+                raise FhirError(
+                    422,
+                    f"{human_name(deleg)} is away too; choose another delegate.",
+                    expression="delegate",
+                    reason="delegate-away",
+                    args={"who": {"reference": delegate_ref, "display": human_name(deleg)}},
+                )
         new = copy.deepcopy(prac)
         exts = [e for e in new.get("extension") or [] if e.get("url") != EXT_ABSENCE]
         if away:
             parts: list[dict[str, Any]] = [{"url": "away", "valueBoolean": True}]
             if deleg is not None:
-                parts.append({"url": "delegate", "valueReference": {"reference": delegate_ref,
-                                                                    "display": human_name(deleg)}})
+                parts.append(
+                    {"url": "delegate", "valueReference": {"reference": delegate_ref, "display": human_name(deleg)}}
+                )
             parts.append({"url": "since", "valueInstant": tx.now})
             exts.append({"url": EXT_ABSENCE, "extension": parts})
         if exts:
@@ -117,11 +143,8 @@ def set_absence(store: Store, p: Principal, practitioner_id: str, away: Any, del
 
 
 def _hand_over(tx: Tx, p: Principal, deleg: Resource | None) -> list[str]:
-    q = sa.select(task.c.id).where(task.c.owner == p.ref, task.c.status.in_(c.OPEN_STATUSES))
-    if not tx.store.sqlite:
-        q = q.with_for_update()
     moved = []
-    for (tid,) in tx.conn.execute(q).all():
+    for tid in tasks.held_by(tx, p.ref, c.OPEN_STATUSES):
         t = tx.require("Task", tid)
         new = copy.deepcopy(t)
         if deleg is not None:
@@ -135,15 +158,25 @@ def _hand_over(tx: Tx, p: Principal, deleg: Resource | None) -> list[str]:
             new["owner"] = {"reference": f"HealthcareService/{pool}", "display": svc.get("name", "")}
             text = f"{p.display} is away; back to the inbox {svc.get('name') or pool}."
         new["status"] = c.STATUS_WAITING
-        new["businessStatus"] = {"coding": [{"system": c.TASK_BUSINESS_STATUS, "code": "forwarded"}],
-                                 "text": "forwarded"}
+        new["businessStatus"] = {
+            "coding": [{"system": c.TASK_BUSINESS_STATUS, "code": "forwarded"}],
+            "text": "forwarded",
+        }
         new.setdefault("note", []).append({"authorReference": p.reference(), "time": tx.now, "text": text})
         new["lastModified"] = tx.now
         saved = tx.update(new, expected_version=int(t["meta"]["versionId"]))
-        tx.emit({"type": "Task", "id": saved["id"], "versionId": saved["meta"]["versionId"],
-                 "owner": ref_of(saved.get("owner")), "pool": _pool_of(saved), "status": saved["status"],
-                 "code": ((saved.get("code") or {}).get("coding") or [{}])[0].get("code", ""),
-                 "action": "absence"})
+        tx.emit(
+            {
+                "type": "Task",
+                "id": saved["id"],
+                "versionId": saved["meta"]["versionId"],
+                "owner": ref_of(saved.get("owner")),
+                "pool": _pool_of(saved),
+                "status": saved["status"],
+                "code": ((saved.get("code") or {}).get("coding") or [{}])[0].get("code", ""),
+                "action": "absence",
+            }
+        )
         moved.append(str(tid))
     return moved
 
@@ -153,4 +186,4 @@ def pool_ref(t: Resource) -> str:
     return f"HealthcareService/{pool}" if pool else ""
 
 
-__all__ = ["EXT_ABSENCE", "absence_of", "redirect", "set_absence", "ref_id"]
+__all__ = ["EXT_ABSENCE", "absence_of", "redirect", "ref_id", "set_absence"]

@@ -1,317 +1,355 @@
 """Who may see and do what (roles, inbox membership, need-to-know), and the access log.
 
-The rules of DESIGN.md's role table live here and nowhere else. Routes ask these functions;
-they never decide access themselves. Every staff read of patient data is written to the access
-log (AuditEvent) in the same transaction as the read.
+The role rules (docs/architecture.md, docs/auth.md) live here and nowhere else. Routes ask these functions;
+they never decide access themselves. `decide` is the one decision every outgoing resource passes
+(reads, history, search matches and includes, operation results, error bodies, events); skjerming
+(`Restriction`) covers a record and what hangs from it by reference. Every staff read of patient
+data is written to the access log (AuditEvent) in the same transaction as the read.
+
+This module holds the decision (`decide`, `decide_patient`, `screen`, `event_view`); its parts live
+beside it and are importable from here: `roles` (roles, inbox membership, break the glass),
+`skjerming` (restrictions), `disclosure` (the verdict, redaction and masking), `audit` (the access log).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
 from typing import Any
-
-import sqlalchemy as sa
 
 from ..auth.principal import Principal
 from ..fhir import conventions as c
-from ..fhir import timeutil
 from ..fhir.outcome import FhirError
-from ..fhir.registry import CLINICAL, first_code, ref_id, ref_of
-from ..store.schema import break_glass, task
-from ..store.store import Tx, new_id
+from ..fhir.registry import CLINICAL, ref_of
+from ..store.store import Tx
 
-INBOX_ROLES = ("physician", "nurse", "switchboard")
-CLINICAL_ROLES = ("physician", "nurse")
-BREAK_GLASS_TTL = dt.timedelta(hours=4)
+# The parts of the access rules in modules of their own (audit, roles, skjerming, disclosure),
+# importable from here as before.
+from .audit import (
+    ACT_REASON as ACT_REASON,
+    AUDIT_TYPE as AUDIT_TYPE,
+    REQUEST_ID as REQUEST_ID,
+    REST_INTERACTION as REST_INTERACTION,
+    audit as audit,
+    audit_event as audit_event,
+    audit_many as audit_many,
+    log_denied as log_denied,
+    log_row as log_row,
+)
+from .care import basis, break_glass_reason
+from .disclosure import (
+    MASKED_TEXT as MASKED_TEXT,
+    Verdict as Verdict,
+    redact as redact,
+    release as release,
+    withheld_note as withheld_note,
+)
+from .memo import Memo as Memo, patient_of as patient_of
+from .roles import (
+    BREAK_GLASS_TTL as BREAK_GLASS_TTL,
+    CLINICAL_ROLES as CLINICAL_ROLES,
+    INBOX_ROLES as INBOX_ROLES,
+    break_the_glass as break_the_glass,
+    can_see_task as can_see_task,
+    forbidden as forbidden,
+    require_role as require_role,
+    require_staff as require_staff,
+    require_task_access as require_task_access,
+    task_pool as task_pool,
+    task_scope as task_scope,
+)
+from .skjerming import (
+    CONSENT_KIND as CONSENT_KIND,
+    EXT_PATIENT_THREAD as EXT_PATIENT_THREAD,
+    HANGS_FROM as HANGS_FROM,
+    RESTRICTABLE as RESTRICTABLE,
+    Restriction as Restriction,
+    hangs_from as hangs_from,
+    hidden_from as hidden_from,
+    is_restriction as is_restriction,
+    parse_restriction as parse_restriction,
+    restricted as restricted,
+    restrictions as restrictions,
+    restrictions_of as restrictions_of,
+)
 
-AUDIT_TYPE = "http://terminology.hl7.org/CodeSystem/audit-event-type"
-REST_INTERACTION = "http://hl7.org/fhir/restful-interaction"
-ACT_REASON = "http://terminology.hl7.org/CodeSystem/v3-ActReason"
-# Restriction (skjerming): a Consent of the patient with this category code (see docs/auth.md).
-CONSENT_KIND = f"{c.BASE}/CodeSystem/consent-kind"
 RESOURCE_TYPES = "http://hl7.org/fhir/resource-types"
 
 Resource = dict[str, Any]
 
 
-def forbidden(reason: str) -> FhirError:
-    return FhirError(403, reason, code="forbidden")
-
-
-def require_staff(p: Principal) -> None:
-    if not p.is_staff:
-        raise forbidden("This part of the API is for staff.")
-
-
-def require_role(p: Principal, *roles: str, what: str) -> None:
-    require_staff(p)
-    if not p.has_role(*roles):
-        raise forbidden(f"Your role does not allow you to {what}.")
-
-
-# -- inbox membership -------------------------------------------------------------------------
-
-def task_pool(t: Resource) -> str:
-    for ext in t.get("extension") or []:
-        if ext.get("url") == c.EXT_TASK_POOL:
-            return ref_id(ext.get("valueReference"), "HealthcareService")
-    return ref_id(t.get("owner"), "HealthcareService")
-
-
-def can_see_task(p: Principal, t: Resource) -> bool:
-    if not p.is_staff or not p.has_role(*INBOX_ROLES):
-        return False
-    return task_pool(t) in p.pools or ref_of(t.get("owner")) == p.ref
-
-
-def require_task_access(tx: Tx, p: Principal, t: Resource) -> None:
-    if not p.is_staff or not p.has_role(*INBOX_ROLES):
-        log_denied(tx, p, ref_id(t.get("for"), "Patient"), f"Task/{t.get('id')}", "role without inbox access")
-        require_role(p, *INBOX_ROLES, what="work in inboxes")
-    if not can_see_task(p, t):
-        log_denied(tx, p, ref_id(t.get("for"), "Patient"), f"Task/{t.get('id')}",
-                   "item in an inbox the user is not a member of")
-        raise forbidden("This item belongs to an inbox you are not a member of.")
-
-
-def task_scope(p: Principal, refs: dict[str, list[str]]) -> list[sa.ColumnElement[bool]]:
-    """Conditions limiting a Task search to what the caller may see; 403 for a foreign pool."""
-    require_role(p, *INBOX_ROLES, what="see inbox items")
-    for pool_ref in refs.get("pool", []) + [r for r in refs.get("owner", []) if r.startswith("HealthcareService/")]:
-        if pool_ref.split("/", 1)[1] not in p.pools:
-            raise forbidden("You are not a member of that inbox.")
-    for owner in refs.get("owner", []):
-        if owner.startswith("Practitioner/") and owner != p.ref:
-            raise forbidden("You can only list your own personal items.")
-    return [sa.or_(task.c.pool.in_(sorted(p.pools)), task.c.owner == p.ref)]
-
-
 # -- need-to-know -----------------------------------------------------------------------------
 
-def care_relation(tx: Tx, p: Principal, patient_id: str) -> str | None:
-    """Why this staff member may see this patient's data, or None if they have no reason."""
-    if not p.is_staff or not patient_id:
-        return None
-    row = tx.conn.execute(
-        sa.select(task.c.id).where(
-            task.c.patient == patient_id,
-            task.c.status.in_(c.OPEN_STATUSES),
-            sa.or_(task.c.pool.in_(sorted(p.pools)), task.c.owner == p.ref),
-        ).limit(1)).first()
-    if row is not None:
-        return "care relation: open inbox item"
-    patient = tx.get("Patient", patient_id)
-    if patient and any(ref_of(g) == p.ref for g in patient.get("generalPractitioner") or []):
-        return "care relation: regular GP (fastlege)"
-    return break_glass_reason(tx, p, patient_id)
 
+def care_relation(tx: Tx, p: Principal, patient_id: str, *, focus: str = "", thread_only: bool = False) -> str | None:
+    """Why this staff member may see this patient's data (the basis the access log names), or None.
 
-def break_glass_reason(tx: Tx, p: Principal, patient_id: str) -> str | None:
-    """The reason of this staff member's unexpired break-the-glass access to the patient, if any."""
-    if not p.is_staff or not patient_id:
-        return None
-    bg = tx.conn.execute(
-        sa.select(break_glass.c.reason).where(
-            break_glass.c.practitioner == p.id, break_glass.c.patient == patient_id,
-            break_glass.c.expires > tx.now).order_by(break_glass.c.granted.desc()).limit(1)).first()
-    if bg is not None:
-        return f"break the glass: {bg.reason}"
-    return None
-
-
-# -- restriction (skjerming) ------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Restriction:
-    """One active restriction of a patient: records hidden from everyone outside `team`."""
-
-    consent: str
-    classes: frozenset[str]  # resource types restricted as a whole
-    records: frozenset[str]  # single records ("Condition/x")
-    team: frozenset[str]  # the named care team ("Practitioner/x")
-
-    def covers(self, r: Resource) -> bool:
-        rtype = r.get("resourceType")
-        return rtype in self.classes or f"{rtype}/{r.get('id')}" in self.records
-
-
-def is_restriction(consent: Resource) -> bool:
-    return any(first_code(cat, CONSENT_KIND) == "skjerming" for cat in consent.get("category") or [])
-
-
-def parse_restriction(consent: Resource) -> Restriction | None:
-    """The restriction a Consent states, or None if it is not an active one.
-
-    Representation (docs/auth.md): `category` has code `skjerming`; `provision.type` is `deny`;
-    `provision.class` lists resource types and/or `provision.data` (meaning `instance`) single
-    records; a nested `provision.provision` of type `permit` names the care team in `actor`.
-    Without class and data, all clinical records are restricted.
+    The bases, and why none of them can be made by the caller themself, are in `workflow.care`.
     """
-    if consent.get("status") != "active" or not is_restriction(consent):
-        return None
-    prov = consent.get("provision") or {}
-    if prov.get("type") not in (None, "deny"):
-        return None
-    period = prov.get("period") or {}
-    now = timeutil.instant()
-    if period.get("start") and timeutil.norm(period["start"]) > now:
-        return None
-    if period.get("end") and timeutil.norm(period["end"]) < now:
-        return None
-    classes = {str(k.get("code")) for k in prov.get("class") or [] if isinstance(k, dict)
-               and k.get("code") in CLINICAL}
-    records = {ref_of(d.get("reference")) for d in prov.get("data") or [] if isinstance(d, dict)}
-    records = {r for r in records if r.split("/", 1)[0] in CLINICAL}
-    if not classes and not records:
-        classes = set(CLINICAL)
-    team: set[str] = set()
-    for sub in prov.get("provision") or []:
-        if isinstance(sub, dict) and sub.get("type") == "permit":
-            team.update(ref_of(a.get("reference")) for a in sub.get("actor") or [] if isinstance(a, dict))
-    return Restriction(str(consent.get("id")), frozenset(classes), frozenset(records),
-                       frozenset(t for t in team if t.startswith("Practitioner/")))
+    return basis(tx, p, patient_id, focus=focus, thread_only=thread_only)
 
 
-def restrictions(tx: Tx, patient_id: str) -> list[Restriction]:
-    """The patient's active restrictions."""
-    from ..store.query import parse_query
-
-    if not patient_id:
-        return []
-    q = parse_query("Consent", [("patient", f"Patient/{patient_id}"), ("status", "active")])
-    out = []
-    for consent in tx.search("Consent", q.where, count=200).rows:
-        r = parse_restriction(consent)
-        if r is not None:
-            out.append(r)
-    return out
-
-
-def hidden_from(tx: Tx, p: Principal, patient_id: str) -> list[Restriction]:
-    """The restrictions that apply to this staff member (outside the named care team)."""
-    return [r for r in restrictions(tx, patient_id) if p.ref not in r.team]
-
-
-def restricted(hidden: list[Restriction], r: Resource) -> bool:
-    return any(x.covers(r) for x in hidden)
-
-
-def check_restriction(tx: Tx, p: Principal, patient_id: str, r: Resource | None, rtype: str, what: str,
-                      reason: str) -> str:
+def check_restriction(
+    tx: Tx, p: Principal, patient_id: str, r: Resource | None, rtype: str, what: str, reason: str
+) -> str:
     """403 (logged) if the record, or a search of `rtype` as a whole, is restricted for this staff
-    member, unless they broke the glass; returns the reason to log."""
-    hidden = hidden_from(tx, p, patient_id)
-    if not hidden:
-        return reason
-    blocked = restricted(hidden, r) if r is not None else any(rtype in x.classes for x in hidden)
+    member, unless they broke the glass; returns the reason to log. A thin wrapper over the one
+    rule (`decide_patient`, skjerming part); `reason` is the basis already found."""
+    blocked = restricted_for(Memo(tx, p), patient_id, rtype, r)
     if not blocked:
         return reason
     bg = break_glass_reason(tx, p, patient_id)
     if bg is not None:
         return bg
-    log_denied(tx, p, patient_id, what, "restricted record (skjerming)")
-    raise FhirError(403, "The patient has restricted (skjermet) these records to a named care team. If you "
-                         "need access, break the glass with a reason; it is logged and reviewed.",
-                    code="forbidden")
+    log_denied(tx, p, patient_id, what, REFUSALS["restricted-record"][1])
+    raise FhirError(
+        403,
+        REFUSALS["restricted-record"][0],
+        code="forbidden",
+        reason="restricted",
+        args={"patient": {"reference": f"Patient/{patient_id}"}},
+    )
 
 
-def require_patient_access(tx: Tx, p: Principal, patient_id: str, rtype: str, what: str) -> str:
-    """Check need-to-know for reading `rtype` of a patient; returns the reason to log."""
+def require_patient_access(tx: Tx, p: Principal, patient_id: str, rtype: str, what: str, *, focus: str = "") -> str:
+    """Check need-to-know for reading `rtype` of a patient; returns the reason to log. A thin
+    wrapper over the one rule (`decide_patient`), without skjerming (see `check_restriction`).
+
+    `focus` is the thread (or record) the read is about, when it is about one (see `care_relation`)."""
     require_staff(p)
-    if p.has_role("it-support", "privacy-officer") and not p.has_role(*INBOX_ROLES):
-        log_denied(tx, p, patient_id, what, "role without access to patient data")
-        raise forbidden("Your role has no access to patient data.")
-    if rtype in CLINICAL and not p.has_role(*CLINICAL_ROLES):
-        log_denied(tx, p, patient_id, what, "role without access to clinical data")
-        raise forbidden("Your role does not give access to clinical information (medicines, results, "
-                        "allergies, diagnoses).")
-    reason = care_relation(tx, p, patient_id)
-    if reason is None:
-        log_denied(tx, p, patient_id, what, "no care relation")
-        raise FhirError(403, "You have no care relation with this patient. If you need access, break "
-                             "the glass with a reason; it is logged and reviewed.", code="forbidden")
-    return reason
+    v = decide_patient(tx, p, patient_id, rtype, thread=focus, skjerming=False)
+    if v.allowed:
+        return v.basis
+    raise refusal(tx, p, v, what)
 
 
-def break_the_glass(tx: Tx, p: Principal, patient_id: str, reason: str) -> Resource:
-    if not p.is_staff or not p.has_role(*CLINICAL_ROLES):
-        if tx.get("Patient", patient_id) is not None:
-            log_denied(tx, p, patient_id, "break the glass", "role may not break the glass")
-        require_role(p, *CLINICAL_ROLES, what="break the glass")
-    reason = (reason or "").strip()
-    if len(reason) < 10:
-        raise FhirError(400, "Give a reason of at least 10 characters for breaking the glass.",
-                        expression="reason")
-    if tx.get("Patient", patient_id) is None:
-        raise FhirError(404, f"Patient/{patient_id} does not exist.")
-    now = timeutil.utcnow()
-    expires = timeutil.instant(now + BREAK_GLASS_TTL)
-    tx.conn.execute(break_glass.insert().values(
-        id=new_id(), practitioner=p.id, patient=patient_id, reason=reason[:2000],
-        granted=timeutil.instant(now), expires=expires))
-    audit(tx, p, patient_id, f"break the glass granted until {expires[:16]} UTC", f"break the glass: {reason}",
-          interaction="operation")
-    return {"patient": patient_id, "expires": expires}
+# -- the one decision: may this principal see this resource? ----------------------------------
+#
+# Every resource the portal returns passes `decide`: direct reads, history and vread, search
+# matches and `_include`s, operation results, the resource in an error body, event payloads.
+# Routes and workflow functions call it (through `screen` and `release`); none decides itself.
+
+DIRECTORY = frozenset({"Organization", "HealthcareService", "Practitioner", "PractitionerRole", "Questionnaire"})
+# Library documents (DocumentReference without a subject) and their bytes (workflow.library).
+LIBRARY = frozenset({"DocumentReference", "Binary"})
+DRAFT_STATUSES = ("preparation", "stopped")  # a reply draft being written, or discarded / sent
+
+# refusal code -> (diagnostics for the client, why for the access log)
+REFUSALS: dict[str, tuple[str, str]] = {
+    "staff-only": ("This part of the API is for staff.", "patient token on the staff API"),
+    "privacy-officer-only": (
+        "Your role does not allow you to review the access log.",
+        "only privacy officers read the log",
+    ),
+    "role-no-patient-data": ("Your role has no access to patient data.", "role without access to patient data"),
+    "not-inbox-member": (
+        "This item belongs to an inbox you are not a member of.",
+        "item in an inbox the user is not a member of",
+    ),
+    "draft-author-only": ("Drafts are visible only to their author.", "draft of another staff member"),
+    "role-no-clinical-data": (
+        "Your role does not give access to clinical information (medicines, results, allergies, diagnoses).",
+        "role without access to clinical data",
+    ),
+    "no-care-relation": (
+        "You have no care relation with this patient. If you need access, break the glass "
+        "with a reason; it is logged and reviewed.",
+        "no care relation",
+    ),
+    "restricted-record": (
+        "The patient has restricted (skjermet) these records to a named care team. If you "
+        "need access, break the glass with a reason; it is logged and reviewed.",
+        "restricted record (skjerming)",
+    ),
+}
 
 
-# -- the access log ---------------------------------------------------------------------------
+def thread_of(r: Resource) -> str:
+    """The thread header a message belongs to (a header is its own thread); "" for other resources."""
+    if r.get("resourceType") != "Communication":
+        return ""
+    parent = ref_of((r.get("partOf") or [{}])[0])
+    return parent if parent.startswith("Communication/") else f"Communication/{r.get('id')}"
 
-def _agent(p: Principal, reason: str) -> dict[str, Any]:
-    btg = reason.startswith("break the glass")
+
+def is_draft(r: Resource) -> bool:
+    return r.get("resourceType") == "Communication" and r.get("status") in DRAFT_STATUSES
+
+
+def decide(
+    tx: Tx,
+    p: Principal,
+    r: Resource,
+    memo: Memo | None = None,
+    *,
+    lookup: bool = False,
+    now: Resource | None = None,
+    acted_on: Resource | None = None,
+) -> Verdict:
+    """Whether `p` may see `r`: role, inbox membership, drafts, care relation, skjerming (of the
+    record and of what it hangs from) and break-the-glass. The one place this is decided.
+
+    `lookup`: `r` is a match of a patient look-up (`Patient?identifier=`), which staff who work in
+    inboxes may make without a care relation, to find whom a call or a message is about.
+    `now`: the current version when `r` is an earlier one (history, vread): an inbox item's
+    versions are seen by those who may see the item where it is now.
+    `acted_on`: the item an operation of `p` has just changed (the workflow checked the caller's
+    membership and care relation on the version they changed): its new version is returned to them
+    even when it has left their inboxes (forwarded, pended, completed), and what the operation made
+    for its patient (the order signed, the appointment booked) is judged with that item as the
+    care relation. Skjerming still applies."""
+    memo = memo or Memo(tx, p)
+    rtype = r.get("resourceType")
+    pid = patient_of(r)
+
+    def no(code: str) -> Verdict:
+        return Verdict(False, pid, refusal=code)
+
     if not p.is_staff:
-        return {"who": p.reference(), "requestor": True, "role": [{"text": "innbygger"}],
-                "purposeOfUse": [{"coding": [{"system": ACT_REASON, "code": "PATADMIN"}], "text": reason}]}
+        return Verdict(False, "" if rtype in DIRECTORY else pid, refusal="staff-only")
+    if rtype in DIRECTORY:
+        return Verdict(True)
+    if rtype in LIBRARY and not pid:  # a service's patient-education library: no patient's data
+        return Verdict(True)
+    if rtype == "AuditEvent":  # the privacy officer's review is not itself a read of the patient's data
+        return Verdict(True, "", "access log review") if p.has_role("privacy-officer") else no("privacy-officer-only")
+    if not p.has_role(*INBOX_ROLES):
+        return no("role-no-patient-data")
+    if lookup and rtype == "Patient":
+        return Verdict(True, pid, "patient look-up")
+    if rtype == "Task":
+        acted = acted_on is not None and r.get("id") == acted_on.get("id")
+        if not acted and not can_see_task(p, now if now is not None and now.get("id") == r.get("id") else r):
+            return no("not-inbox-member")
+        masked = restricted(memo.hidden(pid), r) and memo.glass(pid) is None
+        return Verdict(True, pid, "inbox item in own pool", masked=masked)
+    if is_draft(r) and ref_of(r.get("sender")) != p.ref:
+        return no("draft-author-only")
+    return decide_patient(
+        tx,
+        p,
+        pid,
+        str(rtype),
+        memo,
+        thread=thread_of(r),
+        record=r,
+        acted_on=acted_on is not None and bool(pid) and patient_of(acted_on) == pid,
+    )
+
+
+def restricted_for(memo: Memo, pid: str, rtype: str, record: Resource | None) -> bool:
+    """Whether skjerming hides `record` (or, without one, `rtype` of the patient as a whole) from
+    the caller of `memo`, before break-the-glass."""
+    hidden = memo.hidden(pid)
+    if record is not None:
+        return restricted(hidden, record)
+    return any(rtype in x.classes for x in hidden)
+
+
+def decide_patient(
+    tx: Tx,
+    p: Principal,
+    pid: str,
+    rtype: str,
+    memo: Memo | None = None,
+    *,
+    thread: str = "",
+    record: Resource | None = None,
+    acted_on: bool = False,
+    skjerming: bool = True,
+) -> Verdict:
+    """The patient-data part of `decide`: role, care relation, skjerming and break-the-glass, for
+    `record` of `rtype` of patient `pid`, or (without `record`) for reading `rtype` of the patient
+    as a whole (a search). `thread`: the thread a message read is about. `acted_on`: the caller has
+    just acted on an item of this patient (see `decide`)."""
+    memo = memo or Memo(tx, p)
+
+    def no(code: str) -> Verdict:
+        return Verdict(False, pid, refusal=code)
+
+    if not p.is_staff:
+        return no("staff-only")
+    if not p.has_role(*INBOX_ROLES):
+        return no("role-no-patient-data")
+    if rtype in CLINICAL and not p.has_role(*CLINICAL_ROLES):
+        return no("role-no-clinical-data")
+    # The switchboard routes, it does not treat: its items open their own threads, not the patient's others.
+    thread_only = rtype == "Communication" and not p.has_role(*CLINICAL_ROLES)
+    basis = memo.care(pid, thread, thread_only=True) if thread_only else memo.care(pid)
+    if basis is None and rtype == "Communication" and pid and thread and not thread_only:
+        # An item the caller placed themself (a call they registered) opens its own thread, alone.
+        basis = care_relation(tx, p, pid, focus=thread)
+    if basis is None and acted_on:
+        basis = "care relation: inbox item acted on"
+    if basis is None:
+        return no("no-care-relation")
+    if skjerming and restricted_for(memo, pid, rtype, record):
+        bg = memo.glass(pid)
+        if bg is None:
+            return no("restricted-record")
+        basis = bg
+    return Verdict(True, pid, basis)
+
+
+def refusal(tx: Tx, p: Principal, v: Verdict, what: str) -> FhirError:
+    """The 403 for a refused direct read; the attempt is written to the patient's access log."""
+    diagnostics, why = REFUSALS[v.refusal]
+    log_denied(tx, p, v.patient, what, why)
+    # The refusal table's arguments (docs/api.md): no-care-relation names the patient (its id).
+    args = {"patient": {"reference": f"Patient/{v.patient}"}} if v.refusal == "no-care-relation" and v.patient else None
+    return FhirError(403, diagnostics, code="forbidden", reason=v.refusal, args=args)
+
+
+def screen(
+    tx: Tx,
+    p: Principal,
+    rows: list[Resource],
+    memo: Memo | None = None,
+    *,
+    lookup: bool = False,
+    now: Resource | None = None,
+    acted_on: Resource | None = None,
+) -> tuple[list[tuple[Resource, Verdict]], int]:
+    """The rows `p` may see, released, each with its verdict; and how many were withheld."""
+    memo = memo or Memo(tx, p)
+    memo.prefetch(rows)
+    kept: list[tuple[Resource, Verdict]] = []
+    withheld = 0
+    for r in rows:
+        v = decide(tx, p, r, memo, lookup=lookup, now=now, acted_on=acted_on)
+        if v.allowed:
+            kept.append((release(r, v), v))
+        else:
+            withheld += 1
+    return kept, withheld
+
+
+# -- change events ------------------------------------------------------------------------------
+
+EVENT_ROLES = (*INBOX_ROLES, "it-support")  # who may follow the inbox event stream
+
+
+def event_task(payload: Resource) -> Resource:
+    """The Task a change event is about, as far as the event tells (owner and pool)."""
+    pool = str(payload.get("pool") or "")
     return {
-        "who": p.reference(),
-        "requestor": True,
-        "role": [{"coding": [{"system": c.STAFF_ROLE, "code": p.main_role}],
-                  "text": ", ".join(sorted(p.organizations)) or p.main_role}],
-        "purposeOfUse": [{"coding": [{"system": ACT_REASON, "code": "BTG" if btg else "TREAT"}],
-                          "text": reason}],
+        "resourceType": "Task",
+        "id": str(payload.get("id") or ""),
+        "owner": {"reference": str(payload.get("owner") or "")},
+        "extension": [{"url": c.EXT_TASK_POOL, "valueReference": {"reference": f"HealthcareService/{pool}"}}]
+        if pool
+        else [],
     }
 
 
-def audit(tx: Tx, p: Principal, patient_id: str, what: str, reason: str, *,
-          interaction: str = "read", outcome: str = "0") -> None:
-    """Write one access-log entry, in the caller's transaction."""
-    if patient_id:
-        tx.create(audit_event(tx, p, patient_id, what, reason, interaction=interaction, outcome=outcome))
-
-
-def audit_many(tx: Tx, p: Principal, entries: list[tuple[str, str, str]], *, interaction: str = "read") -> None:
-    """Several access-log entries (patient id, what, reason) in one round trip."""
-    events = [audit_event(tx, p, pid, what, reason, interaction=interaction) for pid, what, reason in entries if pid]
-    if events:
-        tx.create_many(events)
-
-
-def audit_event(tx: Tx, p: Principal, patient_id: str, what: str, reason: str, *,
-                interaction: str = "read", outcome: str = "0") -> dict[str, Any]:
-    ev = {
-        "resourceType": "AuditEvent",
-        "type": {"system": AUDIT_TYPE, "code": "rest", "display": "RESTful Operation"},
-        "subtype": [{"system": REST_INTERACTION, "code": interaction}],
-        "action": "R" if interaction in ("read", "vread", "search-type", "history-instance") else "E",
-        "recorded": tx.now,
-        "outcome": outcome,
-        "agent": [_agent(p, reason)],
-        "source": {"observer": {"display": "helsami-portal"}},
-        "entity": [{"what": {"reference": f"Patient/{patient_id}"}, "description": what[:500]}],
-    }
-    if outcome != "0":
-        ev["outcomeDesc"] = "access denied"
-    return ev
-
-
-def log_denied(tx: Tx, p: Principal, patient_id: str, what: str, why: str) -> None:
-    """Denied attempts are logged too, in their own transaction so the denial does not undo them."""
-    if not patient_id:
-        return
-    store = tx.store
-
-    def write() -> None:
-        with store.write() as wtx:
-            audit(wtx, p, patient_id, what, f"denied: {why}", outcome="4")
-
-    tx.defer(write)
+def event_view(tx: Tx, p: Principal, payload: Resource, memo: Memo | None = None) -> Resource | None:
+    """A change event as `p` may see it, or None. Events carry ids and states only; each is judged
+    as the Task it is about by `decide`, so a subscriber sees the events of the pools it is a member
+    of and of its own items. IT support (without an inbox role) sees every event's pool, action and
+    status, and no ids."""
+    if p.has_role("it-support") and not p.has_role(*INBOX_ROLES):
+        return {
+            "type": "Task",
+            "pool": payload.get("pool"),
+            "action": payload.get("action"),
+            "status": payload.get("status"),
+        }
+    return payload if decide(tx, p, event_task(payload), memo).allowed else None

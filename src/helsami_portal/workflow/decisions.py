@@ -11,16 +11,27 @@ then the caller's If-Match (412 if stale); then the changes, all committed toget
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from typing import Any
 
 from ..auth.principal import Principal
-from ..fhir import conventions as c
+from ..fhir import conventions as c, reasons as rs
 from ..fhir.outcome import FhirError
 from ..fhir.registry import first_code, ref_id, ref_of
 from ..store.store import Tx
 from . import access
-from .inbox import _business, _check_version, _closed_reason, _conflict, _load, _owner_display, _pool_of, \
-    _save, _set_pool
+from .items import (
+    business as _business,
+    check_version as _check_version,
+    closed_code as _closed_code,
+    closed_reason as _closed_reason,
+    conflict as _conflict,
+    load as _load,
+    owner_display as _owner_display,
+    pool_of as _pool_of,
+    save as _save,
+    set_pool as _set_pool,
+)
 
 Resource = dict[str, Any]
 MAX_TEXT = 10_000
@@ -29,9 +40,18 @@ MAX_TEXT = 10_000
 # several messages about one item (a question, then the answer) stay in one conversation.
 EXT_PATIENT_THREAD = f"{c.BASE}/StructureDefinition/patient-thread"
 
-__all__ = ["load_open", "require_available", "check_version", "business", "save", "conflict",
-           "patient_message", "take", "text_param", "MAX_TEXT"]
-
+__all__ = [
+    "MAX_TEXT",
+    "business",
+    "check_version",
+    "conflict",
+    "load_open",
+    "patient_message",
+    "require_available",
+    "save",
+    "take",
+    "text_param",
+]
 
 
 def business(code: str) -> dict[str, Any]:
@@ -49,9 +69,14 @@ def load_open(tx: Tx, p: Principal, task_id: str, code: str, what: str) -> Resou
     t = _load(tx, p, task_id)
     kind = first_code(t.get("code"), c.TASK_TYPE) or first_code(t.get("code"))
     if kind != code:
-        raise conflict(f"This item is a {kind or 'different'} item; {what} applies to {code} items only.", t)
+        raise conflict(
+            f"This item is a {kind or 'different'} item; {what} applies to {code} items only.",
+            t,
+            reason="wrong-item-type",
+            args={"item": rs.task_ref(t), "type": kind or "", "expected": code},
+        )
     if reason := _closed_reason(t):
-        raise conflict(reason, t)
+        raise conflict(reason, t, **_closed_code(t))
     return t
 
 
@@ -61,9 +86,19 @@ def require_available(p: Principal, t: Resource) -> None:
     if owner == p.ref:
         return
     if t.get("status") == c.STATUS_CLAIMED:
-        raise conflict(f"{_owner_display(t)} has claimed this item; only they can act on it now.", t)
+        raise conflict(
+            f"{_owner_display(t)} has claimed this item; only they can act on it now.",
+            t,
+            reason="claimed-by-other",
+            args={"item": rs.task_ref(t), "who": rs.ref(t.get("owner") or {}), "when": rs.when_of(t)},
+        )
     if owner.startswith("Practitioner/"):
-        raise conflict(f"This item was sent to {_owner_display(t)}; only they can act on it now.", t)
+        raise conflict(
+            f"This item was sent to {_owner_display(t)}; only they can act on it now.",
+            t,
+            reason="forwarded-to-other",
+            args={"item": rs.task_ref(t), "who": rs.ref(t.get("owner") or {})},
+        )
 
 
 def take(new: Resource, t: Resource, p: Principal) -> None:
@@ -79,21 +114,38 @@ def copy_task(t: Resource) -> Resource:
     return copy.deepcopy(t)
 
 
-def note(new: Resource, p: Principal, tx: Tx, text: str) -> None:
+def note(new: Resource, p: Principal, tx: Tx, text: str, kind: str = "") -> None:
+    """An internal note on the Task; `kind` (pend, ...) marks a note that the item screen shows first."""
     if text.strip():
-        new.setdefault("note", []).append({"authorReference": p.reference(), "time": tx.now,
-                                           "text": text.strip()[:MAX_TEXT]})
+        n: Resource = {"authorReference": p.reference(), "time": tx.now, "text": text.strip()[:MAX_TEXT]}
+        if kind:
+            from ..fhir import conventions
+
+            n["extension"] = [{"url": conventions.EXT_NOTE_KIND, "valueCode": kind}]
+        new.setdefault("note", []).append(n)
 
 
 def text_param(value: Any, name: str, *, required: bool, what: str) -> str:
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            raise FhirError(400, f"{what} is required (parameter {name}).", expression=name)
+            raise FhirError(
+                400,
+                f"{what} is required (parameter {name}).",
+                expression=name,
+                reason="parameter-required",
+                args={"name": name},
+            )
         return ""
     if not isinstance(value, str):
-        raise FhirError(400, f"{name} must be text.", expression=name)
+        raise FhirError(400, f"{name} must be text.", expression=name, reason="parameter-not-text", args={"name": name})
     if len(value) > MAX_TEXT:
-        raise FhirError(400, f"{name} is too long (at most {MAX_TEXT} characters).", expression=name)
+        raise FhirError(
+            400,
+            f"{name} is too long (at most {MAX_TEXT} characters).",
+            expression=name,
+            reason="text-too-long",
+            args={"name": name, "limit": MAX_TEXT},
+        )
     return value.strip()
 
 
@@ -104,7 +156,18 @@ def _thread_of(t: Resource) -> str:
     return ""
 
 
-def patient_message(tx: Tx, p: Principal, t: Resource, new: Resource, subject: str, text: str) -> Resource:
+def patient_message(
+    tx: Tx,
+    p: Principal,
+    t: Resource,
+    new: Resource,
+    subject: str,
+    text: str,
+    *,
+    message_id: str | None = None,
+    ident: str | None = None,
+    documents: Sequence[Resource] = (),
+) -> Resource:
     """A staff message the patient reads (GET /patient/threads), in the item's own thread: made on
     first use (header with the subject, addressed from the item's inbox) and remembered on `new`."""
     patient = ref_of(t.get("for"))
@@ -113,23 +176,27 @@ def patient_message(tx: Tx, p: Principal, t: Resource, new: Resource, subject: s
     header = tx.get_ref(header_ref) if header_ref else None
     if header is None:
         svc = tx.get("HealthcareService", pool) if pool else None
-        header = tx.create({
-            "resourceType": "Communication",
-            "status": "in-progress",
-            "category": [{"coding": [{"system": c.COMM_CATEGORY, "code": "thread"}]}],
-            "subject": {"reference": patient},
-            "topic": {"text": subject[:200]},
-            "recipient": ([{"reference": f"HealthcareService/{pool}", "display": (svc or {}).get("name", "")}]
-                          if pool else []),
-            "about": [{"reference": ref_of(t.get("focus"))}],
-            "sent": tx.now,
-        })
+        header = tx.create(
+            {
+                "resourceType": "Communication",
+                "status": "in-progress",
+                "category": [{"coding": [{"system": c.COMM_CATEGORY, "code": "thread"}]}],
+                "subject": {"reference": patient},
+                "topic": {"text": subject[:200]},
+                "recipient": (
+                    [{"reference": f"HealthcareService/{pool}", "display": (svc or {}).get("name", "")}] if pool else []
+                ),
+                "about": [{"reference": ref_of(t.get("focus"))}],
+                "sent": tx.now,
+            }
+        )
         header_ref = f"Communication/{header['id']}"
         exts = [e for e in new.get("extension") or [] if e.get("url") != EXT_PATIENT_THREAD]
         exts.append({"url": EXT_PATIENT_THREAD, "valueReference": {"reference": header_ref}})
         new["extension"] = exts
     from .messages import staff_message
-    return staff_message(tx, p, header_ref, patient, text)
+
+    return staff_message(tx, p, header_ref, patient, text, message_id=message_id, ident=ident, documents=documents)
 
 
 def patient_id(t: Resource) -> str:
@@ -138,18 +205,27 @@ def patient_id(t: Resource) -> str:
 
 def when_text(instant: str) -> str:
     """A time in plain Norwegian for patients, e.g. "tirsdag 3. desember 2026 kl. 10.15" (Oslo time)."""
-    import datetime as dt
-    from zoneinfo import ZoneInfo
-
     from ..fhir import timeutil
+
     try:
-        d = timeutil.parse(instant).astimezone(ZoneInfo("Europe/Oslo"))
+        d = timeutil.clinical(timeutil.parse(instant))
     except (ValueError, KeyError):
         return instant
     days = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag")
-    months = ("januar", "februar", "mars", "april", "mai", "juni", "juli", "august", "september", "oktober",
-              "november", "desember")
-    _ = dt
+    months = (
+        "januar",
+        "februar",
+        "mars",
+        "april",
+        "mai",
+        "juni",
+        "juli",
+        "august",
+        "september",
+        "oktober",
+        "november",
+        "desember",
+    )
     return f"{days[d.weekday()]} {d.day}. {months[d.month - 1]} {d.year} kl. {d.hour:02d}.{d.minute:02d}"
 
 

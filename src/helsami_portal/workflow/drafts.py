@@ -10,42 +10,64 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-import sqlalchemy as sa
-
 from ..auth.principal import Principal
 from ..fhir.outcome import FhirError
 from ..fhir.registry import ref_of
-from ..store.schema import resource
+from ..store import communications
 from ..store.store import Store, Tx
 from . import access
+from .items import parse_if_match
 
 Resource = dict[str, Any]
 MAX_DRAFT = 40_000
 
 
 def update(store: Store, p: Principal, draft_id: str, body: Resource, if_match: str | None) -> Resource:
-    from .inbox import parse_if_match
-
     expected = parse_if_match(if_match)
     access.require_role(p, *access.INBOX_ROLES, what="write drafts")
     if body.get("resourceType") != "Communication" or body.get("id") not in (None, draft_id):
-        raise FhirError(400, "The body must be the Communication named in the address.")
+        raise FhirError(
+            400,
+            "The body must be the Communication named in the address.",
+            reason="resource-type-mismatch",
+            args={"expected": "Communication"},
+        )
     status = body.get("status", "preparation")
     if status not in ("preparation", "stopped"):
-        raise FhirError(422, "A draft can only be changed (status preparation) or discarded (status stopped); "
-                             "send it with the Task's $reply.", code="business-rule")
+        raise FhirError(
+            422,
+            "A draft can only be changed (status preparation) or discarded (status stopped); "
+            "send it with the Task's $reply.",
+            code="business-rule",
+            reason="draft-status-invalid",
+        )
     text = ((body.get("payload") or [{}])[0] or {}).get("contentString", "")
     if not isinstance(text, str) or len(text) > MAX_DRAFT:
-        raise FhirError(400, "The draft text is missing or too long.", expression="payload")
+        raise FhirError(
+            400,
+            "The draft text is missing or too long.",
+            expression="payload",
+            reason="text-invalid",
+            args={"name": "payload"},
+        )
     with store.write() as tx:
         current = tx.require("Communication", draft_id, for_update=True)
         if current.get("status") != "preparation":
-            raise FhirError(409, "Only drafts can be changed; this message was already sent or discarded.",
-                            code="business-rule")
+            raise FhirError(
+                409,
+                "Only drafts can be changed; this message was already sent or discarded.",
+                code="business-rule",
+                reason="not-a-draft",
+            )
         if ref_of(current.get("sender")) != p.ref:
-            raise access.forbidden("Drafts are visible only to their author.")
+            raise access.forbidden("Drafts are visible only to their author.", reason="draft-author-only")
         if int(current["meta"]["versionId"]) != expected:
-            raise FhirError(412, "The draft was changed elsewhere (another window?); reload it.", current=current)
+            raise FhirError(
+                412,
+                "The draft was changed elsewhere (another window?); reload it.",
+                current=current,
+                reason="stale-version",
+            )
         new = copy.deepcopy(current)
         new["payload"] = [{"contentString": text}]
         new["status"] = status
@@ -54,10 +76,7 @@ def update(store: Store, p: Principal, draft_id: str, body: Resource, if_match: 
 
 def close_drafts(tx: Tx, p: Principal, thread_ref: str) -> None:
     """Close the author's open drafts in a thread (after their reply was sent)."""
-    rows = tx.conn.execute(sa.select(resource.c.id).where(
-        resource.c.rtype == "Communication", resource.c.ref1 == thread_ref,
-        resource.c.status == "preparation", resource.c.ref2 == p.ref)).all()
-    for (did,) in rows:
+    for did in communications.drafts_in_thread(tx, thread_ref, p.ref):
         d = tx.require("Communication", did)
         d = copy.deepcopy(d)
         d["status"] = "stopped"

@@ -13,15 +13,15 @@ import re
 from typing import Any
 
 from ..auth.principal import Principal
-from ..fhir import conventions as c
-from ..fhir import timeutil
+from ..fhir import conventions as c, timeutil
 from ..fhir.outcome import FhirError
 from ..fhir.registry import first_code, human_name, ref_id, ref_of
+from ..store.errors import InvalidQuery
 from ..store.query import parse_query
 from ..store.schema import resource
 from ..store.store import Store, Tx, decode_cursor, encode_cursor
 from . import access
-from .patient_side import LEVELS, PROXY_LEVEL, _acting_for, related_level, subjects
+from .proxies import LEVELS, PROXY_LEVEL, _acting_for, related_level, subjects
 
 Resource = dict[str, Any]
 AUTO_RELEASE_AFTER = dt.timedelta(days=14)
@@ -37,8 +37,13 @@ LEVEL_TEXT = {
     "read": "Lesetilgang: kan lese, men ikke sende meldinger eller be om noe",
     "messages": "Bare kommunisere: kan sende og lese meldinger, men ikke se prøvesvar, journal eller innsynslogg",
 }
-ROLE_TEXT = {"physician": "lege", "nurse": "sykepleier", "switchboard": "sentralbord",
-             "it-support": "IT-støtte", "privacy-officer": "personvernrådgiver"}
+ROLE_TEXT = {
+    "physician": "lege",
+    "nurse": "sykepleier",
+    "switchboard": "sentralbord",
+    "it-support": "IT-støtte",
+    "privacy-officer": "personvernrådgiver",
+}
 # Results, and the inbox items that carry them, are named only generically: the access log must
 # show every read, but must give no hint of a result that has not been released to the patient.
 WHAT_TEXT = {
@@ -56,11 +61,13 @@ WHAT_TEXT = {
     "RelatedPerson": "pårørende og fullmakter",
     "Consent": "samtykker, fullmakter og skjerming",
     "AuditEvent": "innsynsloggen",
+    "DocumentReference": "dokumenter sendt til deg",
 }
 _TYPES = re.compile(r"\b(" + "|".join(WHAT_TEXT) + r")\b")
 
 
 # -- results ----------------------------------------------------------------------------------
+
 
 def _ext(r: Resource, url: str) -> dict[str, Any]:
     for e in r.get("extension") or []:
@@ -101,16 +108,43 @@ def released_at(report: Resource, now: dt.datetime) -> str | None:
 
 
 def _patient_report(r: Resource, when: str) -> Resource:
-    keep = ("resourceType", "id", "status", "category", "code", "subject", "effectiveDateTime", "issued",
-            "performer", "result", "conclusion", "conclusionCode", "presentedForm")
+    keep = (
+        "resourceType",
+        "id",
+        "status",
+        "category",
+        "code",
+        "subject",
+        "effectiveDateTime",
+        "issued",
+        "performer",
+        "result",
+        "conclusion",
+        "conclusionCode",
+        "presentedForm",
+    )
     out = {k: r[k] for k in keep if k in r}
     out["extension"] = [{"url": c.EXT_RELEASED_AT, "valueDateTime": when}]
     return out
 
 
 def _patient_observation(o: Resource) -> Resource:
-    keep = ("resourceType", "id", "status", "category", "code", "subject", "effectiveDateTime", "issued",
-            "valueQuantity", "valueString", "valueCodeableConcept", "interpretation", "referenceRange", "note")
+    keep = (
+        "resourceType",
+        "id",
+        "status",
+        "category",
+        "code",
+        "subject",
+        "effectiveDateTime",
+        "issued",
+        "valueQuantity",
+        "valueString",
+        "valueCodeableConcept",
+        "interpretation",
+        "referenceRange",
+        "note",
+    )
     return {k: o[k] for k in keep if k in o}
 
 
@@ -120,20 +154,29 @@ def _offset(cursor: str | None) -> int:
     try:
         (n,) = decode_cursor(cursor, 1)
         return max(0, int(n))
-    except (FhirError, ValueError, TypeError):
-        raise FhirError(400, "The _cursor is not valid; follow the next link as given.", expression="_cursor") \
-            from None
+    except (InvalidQuery, ValueError, TypeError):
+        raise FhirError(
+            400,
+            "The _cursor is not valid; follow the next link as given.",
+            expression="_cursor",
+            reason="invalid-cursor",
+        ) from None
 
 
-def list_results(store: Store, p: Principal, patient_id: str | None, cursor: str | None,
-                 count: int) -> tuple[list[Resource], list[Resource], str | None]:
+def list_results(
+    store: Store, p: Principal, patient_id: str | None, cursor: str | None, count: int
+) -> tuple[list[Resource], list[Resource], str | None]:
     """Released reports of one patient, newest first, with their Observations."""
     with store.read() as tx:
         pid = _acting_for(tx, p, patient_id, write=False)
         level = subjects(tx, p).get(pid)
         if level not in SEE_RESULTS:
             access.log_denied(tx, p, pid, "patient API: results", f"proxy level {level} does not include results")
-            raise access.forbidden("Your access for this patient does not include test results.")
+            raise access.forbidden(
+                "Your access for this patient does not include test results.",
+                reason="proxy-scope",
+                args={"scope": "results"},
+            )
         now = timeutil.utcnow()
         q = parse_query("DiagnosticReport", [("patient", f"Patient/{pid}"), ("_sort", "-date")])
         released: list[Resource] = []
@@ -148,26 +191,43 @@ def list_results(store: Store, p: Principal, patient_id: str | None, cursor: str
             if not next_db or len(released) >= MAX_REPORTS:
                 break
         start = _offset(cursor)
-        rows = released[start:start + count]
+        rows = released[start : start + count]
         nxt = encode_cursor([start + count]) if start + count < len(released) else None
         refs = [ref_of(x) for r in rows for x in r.get("result") or []]
-        obs = [_patient_observation(o) for o in tx.get_many(dict.fromkeys(x for x in refs if x))
-               if ref_id(o.get("subject"), "Patient") == pid]
+        obs = [
+            _patient_observation(o)
+            for o in tx.get_many(dict.fromkeys(x for x in refs if x))
+            if ref_id(o.get("subject"), "Patient") == pid
+        ]
         return rows, obs, nxt
 
 
 # -- the access log ---------------------------------------------------------------------------
 
+
 def _why(reason: str) -> str:
+    """The basis of a read (workflow.care) in plain words; results stay unnamed (see WHAT_TEXT)."""
+    from . import care
+
     if reason.startswith("break the glass: "):
-        return "Nødtilgang utenom vanlig behandlingsrelasjon. Begrunnelse: " + reason[len("break the glass: "):]
+        return "Nødtilgang utenom vanlig behandlingsrelasjon. Begrunnelse: " + reason[len("break the glass: ") :]
     if reason.startswith("denied"):
         return "Tilgang ble nektet."
-    if reason == "care relation: regular GP (fastlege)":
-        return "Vedkommende er fastlegen din."
+    if reason.startswith("patient API: document"):
+        return "Et dokument som ble sendt til deg, ble lastet ned i HelsaMi."
+    texts = {
+        care.GP: "Vedkommende er fastlegen din.",
+        care.FROM_PATIENT: "Du har sendt en henvendelse til en innboks der vedkommende jobber.",
+        care.FROM_COLLEAGUE: "En kollega sendte en henvendelse om deg videre til vedkommende.",
+        care.FROM_PORTAL: "Du har en henvendelse i en innboks der vedkommende jobber.",
+        care.APPOINTMENT: "Du har en time hos vedkommende.",
+        care.OWN_ITEM: "Registrerte en henvendelse fra deg, for eksempel en telefonsamtale.",
+    }
+    if reason in texts:
+        return texts[reason]
     if reason in ("care relation: open inbox item", "inbox item in own pool", "inbox list of own pools"):
         return "Du har en henvendelse i en innboks der vedkommende jobber."
-    if reason == "patient look-up":
+    if reason.startswith("patient look-up"):
         return "Søkte deg opp, for eksempel for å registrere en telefonhenvendelse fra deg."
     return "Tjenstlig behov."
 
@@ -202,7 +262,9 @@ def _entry(tx: Tx, ev: Resource, orgs: dict[str, str]) -> dict[str, Any]:
     granted = ev.get("outcome", "0") == "0"
     return {
         "when": ev.get("recorded"),
-        "who": str(who.get("display") or "") if staff else "En annen HelsaMi-bruker",
+        "who": str(who.get("display") or "")
+        if staff
+        else ("Deg selv" if ref_of(who) == ref_of(entity.get("what")) else "En annen HelsaMi-bruker"),
         "role": ROLE_TEXT.get(first_code(role, c.STAFF_ROLE), "ansatt") if staff else "innbygger",
         "unit": ", ".join(units),
         "what": _what(str(entity.get("description") or ""), interaction),
@@ -212,15 +274,20 @@ def _entry(tx: Tx, ev: Resource, orgs: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def access_log(store: Store, p: Principal, patient_id: str | None, cursor: str | None,
-               count: int) -> tuple[list[dict[str, Any]], str | None]:
+def access_log(
+    store: Store, p: Principal, patient_id: str | None, cursor: str | None, count: int
+) -> tuple[list[dict[str, Any]], str | None]:
     """The patient's access log, newest first, in plain Norwegian (keyset paged)."""
     with store.read() as tx:
         pid = _acting_for(tx, p, patient_id, write=False)
         level = subjects(tx, p).get(pid)
         if level not in SEE_ACCESS_LOG:
             access.log_denied(tx, p, pid, "patient API: access log", f"proxy level {level} does not include it")
-            raise access.forbidden("Your access for this patient does not include the access log.")
+            raise access.forbidden(
+                "Your access for this patient does not include the access log.",
+                reason="proxy-scope",
+                args={"scope": "access-log"},
+            )
         q = parse_query("AuditEvent", [("patient", f"Patient/{pid}"), ("_sort", "-date")])
         page = tx.search("AuditEvent", q.where, sort=q.sort, count=count, cursor=cursor)
         orgs: dict[str, str] = {}
@@ -228,6 +295,7 @@ def access_log(store: Store, p: Principal, patient_id: str | None, cursor: str |
 
 
 # -- grants (fullmakter) ----------------------------------------------------------------------
+
 
 def _level_of(consent: Resource) -> str:
     for concept in list((consent.get("provision") or {}).get("code") or []) + list(consent.get("category") or []):

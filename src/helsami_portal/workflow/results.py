@@ -25,18 +25,14 @@ import datetime as dt
 import json
 from typing import Any
 
-import sqlalchemy as sa
-
 from ..auth.principal import Principal
-from ..fhir import conventions as c
-from ..fhir import timeutil
+from ..fhir import conventions as c, reasons as rs, timeutil
 from ..fhir.outcome import FhirError
 from ..fhir.registry import first_code, ref_of
+from ..store import reports
 from ..store.query import parse_query
-from ..store.schema import resource
 from ..store.store import Store, Tx
-from . import access
-from . import decisions as d
+from . import access, decisions as d
 from .patient_records import AUTO_RELEASE_AFTER, FINAL, released_at
 
 Resource = dict[str, Any]
@@ -50,8 +46,15 @@ CATEGORY_TEXT = {
     "clinician-only": "Frigis bare av behandler",
     "never-online": "Deles aldri på nett",
 }
-FLAG_TEXT = {"N": "normal", "H": "høy", "L": "lav", "HH": "kritisk høy", "LL": "kritisk lav",
-             "A": "unormal", "AA": "kritisk unormal"}
+FLAG_TEXT = {
+    "N": "normal",
+    "H": "høy",
+    "L": "lav",
+    "HH": "kritisk høy",
+    "LL": "kritisk lav",
+    "A": "unormal",
+    "AA": "kritisk unormal",
+}
 CRITICAL = frozenset({"HH", "LL", "AA"})
 BATCH = 200
 
@@ -105,8 +108,15 @@ def _value(o: Resource) -> tuple[Any, str]:
 def _range(o: Resource) -> dict[str, Any]:
     rr = (o.get("referenceRange") or [{}])[0] or {}
     low, high = (rr.get("low") or {}).get("value"), (rr.get("high") or {}).get("value")
-    text = rr.get("text") or (f"{low}–{high}" if low is not None and high is not None
-                              else f"< {high}" if high is not None else f"> {low}" if low is not None else "")
+    text = rr.get("text") or (
+        f"{low}–{high}"
+        if low is not None and high is not None
+        else f"< {high}"
+        if high is not None
+        else f"> {low}"
+        if low is not None
+        else ""
+    )
     return {"low": low, "high": high, "text": text}
 
 
@@ -114,7 +124,12 @@ def _report_of(tx: Tx, t: Resource) -> Resource:
     focus = ref_of(t.get("focus"))
     report = tx.get_ref(focus) if focus.startswith("DiagnosticReport/") else None
     if report is None:
-        raise d.conflict("This result item has no report.", t)
+        raise d.conflict(
+            "This result item has no report.",
+            t,
+            reason="item-incomplete",
+            args={"item": rs.task_ref(t), "missing": "DiagnosticReport"},
+        )
     return report
 
 
@@ -125,15 +140,22 @@ def review(store: Store, p: Principal, task_id: str) -> dict[str, Any]:
         access.require_task_access(tx, p, t)
         kind = first_code(t.get("code"), c.TASK_TYPE)
         if kind != CODE:
-            raise FhirError(409, f"This item is a {kind or 'different'} item, not a test result.", code="business-rule")
+            raise FhirError(
+                409,
+                f"This item is a {kind or 'different'} item, not a test result.",
+                code="business-rule",
+                reason="wrong-item-type",
+                args={"item": rs.task_ref(t), "type": kind or "", "expected": "result"},
+            )
         pid = d.patient_id(t)
         report = _report_of(tx, t)
         what = f"result review of Task/{t['id']}: DiagnosticReport, Observation"
-        reason = access.require_patient_access(tx, p, pid, "DiagnosticReport", what)
-        reason = access.check_restriction(tx, p, pid, report, "DiagnosticReport", what, reason)
-        hidden = [] if reason.startswith("break the glass") else access.hidden_from(tx, p, pid)
-        obs = [o for o in tx.get_many(ref_of(x) for x in report.get("result") or [])
-               if not access.restricted(hidden, o)]
+        memo = access.Memo(tx, p)
+        v = access.decide(tx, p, report, memo)
+        if not v.allowed:
+            raise access.refusal(tx, p, v, what)
+        kept, _ = access.screen(tx, p, tx.get_many(ref_of(x) for x in report.get("result") or []), memo)
+        obs = [o for o, _ in kept]
         order = {ref_of(x): i for i, x in enumerate(report.get("result") or [])}
         obs.sort(key=lambda o: order.get(f"Observation/{o['id']}", 0))
         rows = []
@@ -145,18 +167,27 @@ def review(store: Store, p: Principal, task_id: str) -> dict[str, Any]:
             if code:
                 q = parse_query("Observation", [("patient", f"Patient/{pid}"), ("code", code), ("_sort", "date")])
                 when = str(o.get("effectiveDateTime") or o.get("issued") or "")
-                for h in tx.search("Observation", q.where, sort=q.sort, count=200).rows:
+                earlier, _ = access.screen(tx, p, tx.search("Observation", q.where, sort=q.sort, count=200).rows, memo)
+                for h, _ in earlier:
                     h_when = str(h.get("effectiveDateTime") or h.get("issued") or "")
-                    if h["id"] == o["id"] or access.restricted(hidden, h) or (when and h_when >= when):
+                    if h["id"] == o["id"] or (when and h_when >= when):
                         continue
                     hv, hu = _value(h)
                     history.append({"date": h_when, "value": hv, "unit": hu, "flag": flag(h)})
-            rows.append({
-                "reference": f"Observation/{o['id']}", "name": (o.get("code") or {}).get("text") or code,
-                "code": code, "value": value, "unit": unit, "referenceRange": _range(o),
-                "flag": f, "flagText": FLAG_TEXT.get(f, ""), "critical": f in CRITICAL,
-                "history": history[-20:],
-            })
+            rows.append(
+                {
+                    "reference": f"Observation/{o['id']}",
+                    "name": (o.get("code") or {}).get("text") or code,
+                    "code": code,
+                    "value": value,
+                    "unit": unit,
+                    "referenceRange": _range(o),
+                    "flag": f,
+                    "flagText": FLAG_TEXT.get(f, ""),
+                    "critical": f in CRITICAL,
+                    "history": history[-20:],
+                }
+            )
         now = timeutil.utcnow()
         cat = category(report)
         visible = released_at(report, now)
@@ -167,18 +198,28 @@ def review(store: Store, p: Principal, task_id: str) -> dict[str, Any]:
                 auto_at = timeutil.instant(timeutil.parse(str(report["issued"])) + AUTO_RELEASE_AFTER)
             except ValueError:
                 auto_at = None
-        access.audit(tx, p, pid, what, reason)
+        access.audit(tx, p, v.patient or pid, what, v.basis)
         return {
-            "task": {"id": t["id"], "versionId": t["meta"]["versionId"], "status": t.get("status"),
-                     "businessStatus": first_code(t.get("businessStatus"))},
-            "report": {"reference": f"DiagnosticReport/{report['id']}",
-                       "name": (report.get("code") or {}).get("text") or first_code(report.get("code")),
-                       "status": report.get("status"), "effective": report.get("effectiveDateTime"),
-                       "issued": report.get("issued"), "conclusion": report.get("conclusion"),
-                       "category": cat, "categoryText": CATEGORY_TEXT.get(cat, cat),
-                       "released": visible is not None, "releasedAt": visible,
-                       "releasedBy": by.get("display") or ref_of(by) or None,
-                       "autoReleaseAt": auto_at if cat == "clinician-or-14d" else None},
+            "task": {
+                "id": t["id"],
+                "versionId": t["meta"]["versionId"],
+                "status": t.get("status"),
+                "businessStatus": first_code(t.get("businessStatus")),
+            },
+            "report": {
+                "reference": f"DiagnosticReport/{report['id']}",
+                "name": (report.get("code") or {}).get("text") or first_code(report.get("code")),
+                "status": report.get("status"),
+                "effective": report.get("effectiveDateTime"),
+                "issued": report.get("issued"),
+                "conclusion": report.get("conclusion"),
+                "category": cat,
+                "categoryText": CATEGORY_TEXT.get(cat, cat),
+                "released": visible is not None,
+                "releasedAt": visible,
+                "releasedBy": by.get("display") or ref_of(by) or None,
+                "autoReleaseAt": auto_at if cat == "clinician-or-14d" else None,
+            },
             "observations": rows,
             "abnormal": sum(1 for r in rows if r["flag"] not in ("", "N")),
             "critical": sum(1 for r in rows if r["critical"]),
@@ -186,27 +227,61 @@ def review(store: Store, p: Principal, task_id: str) -> dict[str, Any]:
         }
 
 
-def release(store: Store, p: Principal, task_id: str, if_match: str | None,
-            comment: str) -> tuple[Resource, list[Resource]]:
-    """Release the report to the patient with a plain-language comment (physicians only)."""
-    from .inbox import parse_if_match
+def release(
+    store: Store, p: Principal, task_id: str, if_match: str | None, comment: str, *, normal_only: bool = False
+) -> tuple[Resource, list[Resource]]:
+    """Release the report to the patient with a plain-language comment (physicians only).
+    `normal_only` (batch triage, one comment for many): refuse (409 not-normal) unless every value
+    of the report is flagged normal (N); a value without a flag, or a report without values, is not
+    known to be normal."""
+    from .items import parse_if_match
+
     expected = parse_if_match(if_match)
     comment = d.text_param(comment, "comment", required=False, what="A comment")
     with store.write() as tx:
         t = d.load_open(tx, p, task_id, CODE, "releasing a result")
-        access.require_role(p, "physician", what="release test results to patients (physicians only)")
+        access.require_role(
+            p, "physician", what="release test results to patients (physicians only)", reason="physician-only"
+        )
         d.require_available(p, t)
         report = _report_of(tx, t)
         cat = category(report)
         if cat == "never-online":
-            raise FhirError(409, "This result is never shared online (category never-online, for example a "
-                                 "genetic test). Give it to the patient in a consultation or by letter; you can "
-                                 "mark the item reviewed.", code="business-rule", current=t)
+            raise FhirError(
+                409,
+                "This result is never shared online (category never-online, for example a "
+                "genetic test). Give it to the patient in a consultation or by letter; you can "
+                "mark the item reviewed.",
+                code="business-rule",
+                current=t,
+                reason="never-online",
+                args={"item": rs.task_ref(t)},
+            )
         if report.get("status") not in FINAL:
-            raise d.conflict(f"The report is not final yet (status {report.get('status')}); only final results "
-                             "can be released.", t)
+            raise d.conflict(
+                f"The report is not final yet (status {report.get('status')}); only final results can be released.",
+                t,
+                reason="report-not-final",
+                args={"item": rs.task_ref(t), "status": str(report.get("status"))},
+            )
         if _ext(report, EXT_RELEASED_BY).get("valueReference", {}).get("reference", "").startswith("Practitioner/"):
-            raise d.conflict("This result was already released by a clinician.", t)
+            raise d.conflict(
+                "This result was already released by a clinician.",
+                t,
+                reason="already-released",
+                args={"item": rs.task_ref(t)},
+            )
+        if normal_only:
+            values = [o for o in tx.get_many(ref_of(x) for x in report.get("result") or []) if o is not None]
+            not_normal = sum(1 for o in values if flag(o) != "N")
+            if not_normal or not values:
+                raise d.conflict(
+                    f"Not every value of this result is normal ({not_normal} of {len(values)} are not); "
+                    "release it on its own, with a comment of its own.",
+                    t,
+                    reason="not-normal",
+                    args={"item": rs.task_ref(t), "count": not_normal},
+                )
         d.check_version(t, expected)
         new_report = dict(report)
         if not _ext(report, c.EXT_RELEASED_AT).get("valueDateTime"):
@@ -228,10 +303,12 @@ def release(store: Store, p: Principal, task_id: str, if_match: str | None,
         return d.save(tx, t, new, "release"), [saved_report, message]
 
 
-def mark_reviewed(store: Store, p: Principal, task_id: str, if_match: str | None,
-                  note: str, code: str = CODE) -> tuple[Resource, list[Resource]]:
+def mark_reviewed(
+    store: Store, p: Principal, task_id: str, if_match: str | None, note: str, code: str = CODE
+) -> tuple[Resource, list[Resource]]:
     """Reviewed without releasing (results) or reviewed (questionnaires): the item is done."""
-    from .inbox import parse_if_match
+    from .items import parse_if_match
+
     expected = parse_if_match(if_match)
     note = d.text_param(note, "note", required=False, what="A note")
     with store.write() as tx:
@@ -239,7 +316,12 @@ def mark_reviewed(store: Store, p: Principal, task_id: str, if_match: str | None
         access.require_task_access(tx, p, t)
         kind = first_code(t.get("code"), c.TASK_TYPE)
         if kind not in ("result", "questionnaire"):
-            raise d.conflict("Mark reviewed applies to test results and questionnaires.", t)
+            raise d.conflict(
+                "Mark reviewed applies to test results and questionnaires.",
+                t,
+                reason="wrong-item-type",
+                args={"item": rs.task_ref(t), "expected": "result"},
+            )
         t = d.load_open(tx, p, task_id, kind, "marking reviewed")
         access.require_role(p, "physician", "nurse", what="review clinical results and questionnaires")
         d.require_available(p, t)
@@ -254,6 +336,7 @@ def mark_reviewed(store: Store, p: Principal, task_id: str, if_match: str | None
 
 # -- the 14-day automatic release -------------------------------------------------------------
 
+
 def release_due(store: Store, now: dt.datetime | None = None) -> int:
     """Mark clinician-or-14d reports that nobody released within 14 days of issue as released.
 
@@ -265,19 +348,12 @@ def release_due(store: Store, now: dt.datetime | None = None) -> int:
     pending = "clinician-or-14d|pending"
     _backfill_release_state(store)
     with store.read() as tx:
-        ids = [r.id for r in tx.conn.execute(
-            sa.select(resource.c.id).where(resource.c.rtype == "DiagnosticReport", resource.c.text1 == pending,
-                                           resource.c.date != "", resource.c.date <= cutoff)
-            .order_by(resource.c.date, resource.c.id))]
+        ids = reports.due_for_release(tx, pending, cutoff)
     done = 0
     for start in range(0, len(ids), BATCH):
-        chunk = ids[start:start + BATCH]
+        chunk = ids[start : start + BATCH]
         with store.write() as tx:
-            q = sa.select(resource.c.id).where(resource.c.rtype == "DiagnosticReport", resource.c.id.in_(chunk),
-                                               resource.c.text1 == pending)
-            if not store.sqlite:
-                q = q.with_for_update(skip_locked=True)
-            for (rid,) in tx.conn.execute(q).all():
+            for rid in reports.lock_in_state(tx, chunk, pending):
                 report = tx.get("DiagnosticReport", rid)
                 if report is None or report.get("status") not in FINAL:
                     continue
@@ -292,6 +368,9 @@ def release_due(store: Store, now: dt.datetime | None = None) -> int:
                 _set_ext(new, c.EXT_RELEASED_AT, valueDateTime=timeutil.instant(due))
                 _set_ext(new, EXT_RELEASED_BY, valueReference=dict(AUTOMATIC))
                 tx.update(new, expected_version=int(report["meta"]["versionId"]))
+                from . import notify
+
+                notify.enqueue(tx, ref_of(report.get("subject")), "result", f"DiagnosticReport/{rid}")
                 done += 1
     return done
 
@@ -303,11 +382,7 @@ def _backfill_release_state(store: Store, limit: int = 5000) -> int:
     from ..fhir.registry import release_state
 
     with store.write() as tx:
-        rows = tx.conn.execute(sa.select(resource.c.id, resource.c.content).where(
-            resource.c.rtype == "DiagnosticReport", resource.c.text1 == "")
-            .order_by(resource.c.id).limit(limit)).all()  # one order everywhere: no deadlock between processes
+        rows = reports.without_release_state(tx, limit)
         for rid, content in rows:
-            tx.conn.execute(resource.update().where(resource.c.rtype == "DiagnosticReport", resource.c.id == rid,
-                                                    resource.c.text1 == "")
-                            .values(text1=release_state(json.loads(content))))
+            reports.set_release_state(tx, rid, release_state(json.loads(content)))
     return len(rows)

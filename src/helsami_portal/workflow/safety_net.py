@@ -27,12 +27,11 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
+from sqlalchemy import Select
 
-from ..fhir import conventions as c
-from ..fhir import timeutil
+from ..fhir import conventions as c, timeutil
 from ..fhir.registry import ref_id, ref_of
-from ..store.schema import resource, task
+from ..store import directory, queues
 from ..store.store import Store, Tx
 from . import working_time
 
@@ -55,10 +54,10 @@ def _minutes(duration: Any) -> float | None:
     if not isinstance(duration, dict):
         return None
     try:
-        value = float(duration.get("value"))
-    except (TypeError, ValueError):
+        value = float(duration["value"])
+    except (KeyError, TypeError, ValueError):
         return None
-    unit = duration.get("code") or duration.get("unit")
+    unit = str(duration.get("code") or duration.get("unit") or "")
     factor = {"min": 1, "h": 60, "d": working_time.DAY_MINUTES, "wd": working_time.DAY_MINUTES}.get(unit)
     if factor is None or value < 0:
         return None
@@ -80,8 +79,14 @@ class InboxRule:
     def of(cls, svc: Resource) -> InboxRule:
         backup = ref_id(_ext(svc, c.EXT_BACKUP_INBOX).get("valueReference"), "HealthcareService")
         delay = _minutes(_ext(svc, c.EXT_SAFETY_NET_DELAY).get("valueDuration")) or 0.0
-        return cls(str(svc["id"]), str(svc.get("name") or ""), backup, delay,
-                   _ext(svc, c.EXT_WORKING_TIME).get("valueBoolean") is True, svc.get("active") is not False)
+        return cls(
+            str(svc["id"]),
+            str(svc.get("name") or ""),
+            backup,
+            delay,
+            _ext(svc, c.EXT_WORKING_TIME).get("valueBoolean") is True,
+            svc.get("active") is not False,
+        )
 
     def cutoff(self, now: dt.datetime) -> str:
         """Items that arrived (or last changed) at or before this instant have waited the delay."""
@@ -98,8 +103,8 @@ def response_deadline(service: Resource, now: str) -> str:
     if not isinstance(d, dict):
         return ""
     try:
-        value = float(d.get("value"))
-    except (TypeError, ValueError):
+        value = float(d["value"])
+    except (KeyError, TypeError, ValueError):
         return ""
     unit = d.get("code") or d.get("unit")
     working = _ext(service, c.EXT_WORKING_TIME).get("valueBoolean") is True
@@ -116,29 +121,30 @@ def response_deadline(service: Resource, now: str) -> str:
 
 
 def inbox_rules(tx: Tx) -> dict[str, InboxRule]:
-    rows = tx.conn.execute(sa.select(resource.c.content).where(resource.c.rtype == "HealthcareService")).all()
-    rules = [InboxRule.of(json.loads(r[0])) for r in rows]
+    rules = [InboxRule.of(json.loads(content)) for content in directory.services(tx)]
     return {r.id: r for r in rules}
 
 
-def _candidates(pool: str, cutoff: str) -> sa.Select[Any]:
+def _candidates(pool: str, cutoff: str) -> Select[Any]:
     # Backed by ix_task_safety_net (owner, status, business_status, last_updated); the pool is
     # checked again on each locked item (an item owned by its inbox belongs to it).
-    return sa.select(task.c.id, task.c.last_updated).where(
-        task.c.owner == f"HealthcareService/{pool}", task.c.status == c.STATUS_WAITING,
-        task.c.business_status.in_(UNOPENED), task.c.last_updated <= cutoff,
-    )
+    return queues.unopened(f"HealthcareService/{pool}", c.STATUS_WAITING, UNOPENED, cutoff)
 
 
 def is_due(t: Resource, rule: InboxRule, cutoff: str, last_updated: str) -> bool:
     """The condition, checked again on the locked, current version of the item (`last_updated`
     is the locked row's column, which the store writes with every version)."""
     business = ((t.get("businessStatus") or {}).get("coding") or [{}])[0].get("code")
-    pool = ref_id(_ext(t, c.EXT_TASK_POOL).get("valueReference"), "HealthcareService") \
-        or ref_id(t.get("owner"), "HealthcareService")
-    return (t.get("status") == c.STATUS_WAITING and business in UNOPENED
-            and ref_of(t.get("owner")) == f"HealthcareService/{rule.id}" and pool == rule.id
-            and last_updated <= cutoff)
+    pool = ref_id(_ext(t, c.EXT_TASK_POOL).get("valueReference"), "HealthcareService") or ref_id(
+        t.get("owner"), "HealthcareService"
+    )
+    return (
+        t.get("status") == c.STATUS_WAITING
+        and business in UNOPENED
+        and ref_of(t.get("owner")) == f"HealthcareService/{rule.id}"
+        and pool == rule.id
+        and last_updated <= cutoff
+    )
 
 
 def _describe(rule: InboxRule) -> str:
@@ -157,18 +163,29 @@ def escalate(tx: Tx, t: Resource, rule: InboxRule, backup: Resource) -> Resource
     exts.append({"url": c.EXT_TASK_POOL, "valueReference": dict(ref)})
     exts.append({"url": c.EXT_ESCALATED, "valueBoolean": True})
     new["extension"] = exts
-    new["businessStatus"] = {"coding": [{"system": c.TASK_BUSINESS_STATUS, "code": "escalated"}],
-                             "text": "escalated"}
-    new.setdefault("note", []).append({
-        "authorString": SYSTEM_AUTHOR["display"], "time": tx.now,
-        "text": f"Moved by the safety net from {rule.name or rule.id} to {backup.get('name') or backup['id']}: "
-                f"not opened within {_describe(rule)}."})
+    new["businessStatus"] = {"coding": [{"system": c.TASK_BUSINESS_STATUS, "code": "escalated"}], "text": "escalated"}
+    new.setdefault("note", []).append(
+        {
+            "authorString": SYSTEM_AUTHOR["display"],
+            "time": tx.now,
+            "text": f"Moved by the safety net from {rule.name or rule.id} to {backup.get('name') or backup['id']}: "
+            f"not opened within {_describe(rule)}.",
+        }
+    )
     new["lastModified"] = tx.now
     saved = tx.update(new, expected_version=int(t["meta"]["versionId"]))
-    tx.emit({"type": "Task", "id": saved["id"], "versionId": saved["meta"]["versionId"],
-             "owner": ref_of(saved.get("owner")), "pool": backup["id"], "status": saved.get("status"),
-             "code": ((saved.get("code") or {}).get("coding") or [{}])[0].get("code", ""),
-             "action": "escalate"})
+    tx.emit(
+        {
+            "type": "Task",
+            "id": saved["id"],
+            "versionId": saved["meta"]["versionId"],
+            "owner": ref_of(saved.get("owner")),
+            "pool": backup["id"],
+            "status": saved.get("status"),
+            "code": ((saved.get("code") or {}).get("coding") or [{}])[0].get("code", ""),
+            "action": "escalate",
+        }
+    )
     return saved
 
 
@@ -187,8 +204,9 @@ def run_once(store: Store, now: dt.datetime | None = None, *, batch: int = BATCH
             continue
         backup_rule = rules.get(rule.backup)
         if backup_rule is None or not backup_rule.active or rule.backup == rule.id:
-            log.warning("inbox %s has a back-up inbox that does not exist or is not active; "
-                        "its safety net is off", rule.id)
+            log.warning(
+                "inbox %s has a back-up inbox that does not exist or is not active; its safety net is off", rule.id
+            )
             continue
         cutoff = rule.cutoff(now)
         while True:
@@ -202,10 +220,7 @@ def run_once(store: Store, now: dt.datetime | None = None, *, batch: int = BATCH
 def _move_batch(store: Store, rule: InboxRule, cutoff: str, now: dt.datetime, batch: int) -> tuple[int, bool]:
     with store.write() as tx:
         tx.now = timeutil.instant(now)  # the job's clock (tests control it)
-        q = _candidates(rule.id, cutoff).limit(batch)
-        if not store.sqlite:
-            q = q.with_for_update(skip_locked=True)
-        rows = tx.conn.execute(q).all()
+        rows = queues.lock(tx, _candidates(rule.id, cutoff).limit(batch))
         if not rows:
             return 0, False
         backup = tx.get("HealthcareService", rule.backup)

@@ -10,14 +10,11 @@ import datetime as dt
 import json
 from typing import Any
 
-import sqlalchemy as sa
-
 from ..auth.principal import Principal
-from ..fhir import conventions as c
-from ..fhir import timeutil
+from ..fhir import conventions as c, timeutil
 from ..fhir.registry import first_code, human_name, ref_id, ref_of
+from ..store import queues as pool_queues
 from ..store.query import parse_query
-from ..store.schema import task
 from ..store.store import Store
 from . import access
 
@@ -46,12 +43,16 @@ def queues(store: Store, p: Principal) -> dict[str, Any]:
         now = timeutil.utcnow()
         since = timeutil.instant(now - dt.timedelta(hours=24))
         services = tx.search("HealthcareService", parse_query("HealthcareService", []).where, count=500).rows
-        orgs = {o["id"]: o.get("name", "") for o in
-                tx.search("Organization", parse_query("Organization", []).where, count=500).rows}
+        orgs = {
+            o["id"]: o.get("name", "")
+            for o in tx.search("Organization", parse_query("Organization", []).where, count=500).rows
+        }
         roles = tx.search("PractitionerRole", parse_query("PractitionerRole", []).where, count=500)
         members: dict[str, list[dict[str, Any]]] = {}
-        pracs = {r["id"]: human_name(r) for r in
-                 tx.search("Practitioner", parse_query("Practitioner", []).where, count=500).rows}
+        pracs = {
+            r["id"]: human_name(r)
+            for r in tx.search("Practitioner", parse_query("Practitioner", []).where, count=500).rows
+        }
         for role in roles.rows:
             if role.get("active") is False:
                 continue
@@ -61,23 +62,15 @@ def queues(store: Store, p: Principal) -> dict[str, Any]:
                 sid = ref_id(svc, "HealthcareService")
                 if sid:
                     members.setdefault(sid, []).append(
-                        {"practitioner": f"Practitioner/{prac}", "name": pracs.get(prac, ""), "roles": codes})
+                        {"practitioner": f"Practitioner/{prac}", "name": pracs.get(prac, ""), "roles": codes}
+                    )
 
-        def counts(col_filter: Any) -> dict[str, int]:
-            rows = tx.conn.execute(sa.select(task.c.pool, sa.func.count()).where(col_filter)
-                                   .group_by(task.c.pool)).all()
-            return {r[0]: int(r[1]) for r in rows}
-
-        waiting = counts(task.c.status == c.STATUS_WAITING)
-        claimed = counts(task.c.status == c.STATUS_CLAIMED)
-        oldest = {r[0]: r[1] for r in tx.conn.execute(
-            sa.select(task.c.pool, sa.func.min(task.c.authored)).where(
-                task.c.status == c.STATUS_WAITING, task.c.business_status == "new").group_by(task.c.pool)).all()}
+        waiting = pool_queues.tasks_per_pool(tx, c.STATUS_WAITING)
+        claimed = pool_queues.tasks_per_pool(tx, c.STATUS_CLAIMED)
+        oldest = pool_queues.oldest_per_pool(tx, c.STATUS_WAITING, "new")
         escalated: dict[str, int] = {}
         # Only Tasks changed in the last 24 hours are read, and only their escalation flag is looked at.
-        for pool, content in tx.conn.execute(sa.select(task.c.pool, task.c.content).where(
-                task.c.last_updated >= since,
-                task.c.content.like(f"%{c.EXT_ESCALATED}%"))):
+        for pool, content in pool_queues.changed_with_text(tx, since, c.EXT_ESCALATED):
             if _ext(json.loads(content), c.EXT_ESCALATED).get("valueBoolean") is True:
                 escalated[pool] = escalated.get(pool, 0) + 1
 
@@ -92,19 +85,21 @@ def queues(store: Store, p: Principal) -> dict[str, Any]:
                     age = max(0, int((now - timeutil.parse(first)).total_seconds()))
                 except ValueError:
                     age = None
-            out.append({
-                "id": sid,
-                "name": svc.get("name", ""),
-                "active": svc.get("active", True),
-                "organization": {"reference": f"Organization/{org}" if org else "", "name": orgs.get(org, "")},
-                "kind": first_code(svc.get("type"), c.INBOX_KIND),
-                "backup": ref_of(_ext(svc, c.EXT_BACKUP_INBOX).get("valueReference")) or None,
-                "safetyNetDelay": _duration(svc, c.EXT_SAFETY_NET_DELAY),
-                "responseTime": _duration(svc, c.EXT_RESPONSE_TIME),
-                "members": sorted(members.get(sid, []), key=lambda m: m["name"]),
-                "waiting": waiting.get(sid, 0),
-                "claimed": claimed.get(sid, 0),
-                "oldestUnopenedSeconds": age,
-                "escalatedLast24h": escalated.get(sid, 0),
-            })
+            out.append(
+                {
+                    "id": sid,
+                    "name": svc.get("name", ""),
+                    "active": svc.get("active", True),
+                    "organization": {"reference": f"Organization/{org}" if org else "", "name": orgs.get(org, "")},
+                    "kind": first_code(svc.get("type"), c.INBOX_KIND),
+                    "backup": ref_of(_ext(svc, c.EXT_BACKUP_INBOX).get("valueReference")) or None,
+                    "safetyNetDelay": _duration(svc, c.EXT_SAFETY_NET_DELAY),
+                    "responseTime": _duration(svc, c.EXT_RESPONSE_TIME),
+                    "members": sorted(members.get(sid, []), key=lambda m: m["name"]),
+                    "waiting": waiting.get(sid, 0),
+                    "claimed": claimed.get(sid, 0),
+                    "oldestUnopenedSeconds": age,
+                    "escalatedLast24h": escalated.get(sid, 0),
+                }
+            )
         return {"generated": timeutil.instant(now), "inboxes": out}

@@ -25,14 +25,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..auth.principal import Principal
-from ..fhir import conventions as c
-from ..fhir import timeutil
+from ..fhir import conventions as c, reasons as rs, timeutil
 from ..fhir.outcome import FhirError
 from ..fhir.registry import first_code, ref_of
 from ..store.query import parse_query
-from ..store.store import Store
-from . import access
-from . import decisions as d
+from ..store.store import Store, Tx
+from . import access, decisions as d
 
 Resource = dict[str, Any]
 
@@ -52,12 +50,9 @@ def _num(v: Any) -> float | None:
 RULES: tuple[Rule, ...] = (
     Rule("feber", lambda v: v is True, "attention", "Oppgir feber."),
     Rule("temperatur", lambda v: (_num(v) or 0) > 38.5, "attention", "Temperatur over 38,5 °C."),
-    Rule("hoste-uker", lambda v: (_num(v) or 0) > 3, "attention",
-         "Hoste i mer enn 3 uker: vurder videre utredning."),
-    Rule("reise", lambda v: v is True, "attention",
-         "Reist utenfor Norden de siste 14 dagene (smittevern)."),
-    Rule("blodfortynnende", lambda v: v is True, "attention",
-         "Bruker blodfortynnende: blødningsrisiko ved inngrep."),
+    Rule("hoste-uker", lambda v: (_num(v) or 0) > 3, "attention", "Hoste i mer enn 3 uker: vurder videre utredning."),
+    Rule("reise", lambda v: v is True, "attention", "Reist utenfor Norden de siste 14 dagene (smittevern)."),
+    Rule("blodfortynnende", lambda v: v is True, "attention", "Bruker blodfortynnende: blødningsrisiko ved inngrep."),
     Rule("annet", lambda v: isinstance(v, str) and bool(v.strip()), "info", "Pasienten har skrevet noe: les det."),
 )
 _BY_LINK = {r.link_id: r for r in RULES}
@@ -97,16 +92,28 @@ def questionnaire_review(store: Store, p: Principal, task_id: str) -> dict[str, 
         access.require_task_access(tx, p, t)
         kind = first_code(t.get("code"), c.TASK_TYPE)
         if kind != "questionnaire":
-            raise FhirError(409, f"This item is a {kind or 'different'} item, not a questionnaire.",
-                            code="business-rule")
+            raise FhirError(
+                409,
+                f"This item is a {kind or 'different'} item, not a questionnaire.",
+                code="business-rule",
+                reason="wrong-item-type",
+                args={"item": rs.task_ref(t), "type": kind or "", "expected": "questionnaire"},
+            )
         pid = d.patient_id(t)
         focus = ref_of(t.get("focus"))
         qr = tx.get_ref(focus) if focus.startswith("QuestionnaireResponse/") else None
         if qr is None:
-            raise FhirError(409, "This item has no questionnaire answers.", code="business-rule")
+            raise FhirError(
+                409,
+                "This item has no questionnaire answers.",
+                code="business-rule",
+                reason="item-incomplete",
+                args={"item": rs.task_ref(t), "missing": "QuestionnaireResponse"},
+            )
         what = f"questionnaire review of Task/{t['id']}: QuestionnaireResponse"
-        reason = access.require_patient_access(tx, p, pid, "QuestionnaireResponse", what)
-        reason = access.check_restriction(tx, p, pid, qr, "QuestionnaireResponse", what, reason)
+        v = access.decide(tx, p, qr)
+        if not v.allowed:
+            raise access.refusal(tx, p, v, what)
         form = None
         url = str(qr.get("questionnaire") or "")
         if url:
@@ -121,18 +128,27 @@ def questionnaire_review(store: Store, p: Principal, task_id: str) -> dict[str, 
                 continue
             rule = _BY_LINK.get(str(it.get("linkId")))
             hit = bool(rule and any(rule.test(v) for v in answers))
-            rows_out.append({
-                "linkId": it.get("linkId"),
-                "question": it.get("text") or questions.get(it.get("linkId")) or it.get("linkId"),
-                "answer": ", ".join(_display(v) for v in answers),
-                "attention": hit and rule is not None and rule.level == "attention",
-                "info": hit and rule is not None and rule.level == "info",
-                "reason": rule.text if hit and rule else None,
-            })
-        access.audit(tx, p, pid, what, reason)
+            rows_out.append(
+                {
+                    "linkId": it.get("linkId"),
+                    "question": it.get("text") or questions.get(it.get("linkId")) or it.get("linkId"),
+                    "answer": ", ".join(_display(v) for v in answers),
+                    "attention": hit and rule is not None and rule.level == "attention",
+                    "info": hit and rule is not None and rule.level == "info",
+                    "reason": rule.text if hit and rule else None,
+                    # for clients that show answers and rules in their user's language
+                    "rule": rule.link_id if hit and rule else None,
+                    "values": [v if isinstance(v, (bool, int, float, str)) else _display(v) for v in answers],
+                }
+            )
+        access.audit(tx, p, v.patient or pid, what, v.basis)
         return {
-            "task": {"id": t["id"], "versionId": t["meta"]["versionId"], "status": t.get("status"),
-                     "businessStatus": first_code(t.get("businessStatus"))},
+            "task": {
+                "id": t["id"],
+                "versionId": t["meta"]["versionId"],
+                "status": t.get("status"),
+                "businessStatus": first_code(t.get("businessStatus")),
+            },
             "questionnaire": {"url": url, "title": (form or {}).get("title") or ""},
             "authored": qr.get("authored"),
             "items": rows_out,
@@ -143,27 +159,55 @@ def questionnaire_review(store: Store, p: Principal, task_id: str) -> dict[str, 
 
 # -- appointment requests ---------------------------------------------------------------------
 
+
 def _time(value: Any, name: str) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise FhirError(400, f"Give a time ({name}, a dateTime such as 2026-12-03T10:15:00+01:00).",
-                        expression=name)
+        raise FhirError(
+            400,
+            f"Give a time ({name}, a dateTime such as 2026-12-03T10:15:00+01:00).",
+            expression=name,
+            reason="parameter-required",
+            args={"name": name},
+        )
     try:
         when = timeutil.parse(value)
     except ValueError:
-        raise FhirError(400, f"{name} is not a dateTime (for example 2026-12-03T10:15:00+01:00).",
-                        expression=name) from None
+        raise FhirError(
+            400,
+            f"{name} is not a dateTime (for example 2026-12-03T10:15:00+01:00).",
+            expression=name,
+            reason="invalid-date",
+            args={"name": name},
+        ) from None
     if len(value.strip()) <= 10:
-        raise FhirError(400, f"{name} needs a time of day, not only a date.", expression=name)
+        raise FhirError(
+            400,
+            f"{name} needs a time of day, not only a date.",
+            expression=name,
+            reason="time-of-day-required",
+            args={"name": name},
+        )
     if when <= timeutil.utcnow():
-        raise FhirError(422, "That time has already passed; choose a time in the future.", expression=name)
+        raise FhirError(
+            422,
+            "That time has already passed; choose a time in the future.",
+            expression=name,
+            reason="time-in-past",
+            args={"name": name},
+        )
     return timeutil.instant(when)
 
 
-def _appointment(tx: Any, t: Resource) -> Resource:
+def _appointment(tx: Tx, t: Resource) -> Resource:
     focus = ref_of(t.get("focus"))
     appt = tx.get_ref(focus) if focus.startswith("Appointment/") else None
     if appt is None:
-        raise d.conflict("This item has no appointment request.", t)
+        raise d.conflict(
+            "This item has no appointment request.",
+            t,
+            reason="item-incomplete",
+            args={"item": rs.task_ref(t), "missing": "Appointment"},
+        )
     return appt
 
 
@@ -182,12 +226,23 @@ def _participants(appt: Resource, patient_status: str, other_status: str) -> lis
     return out
 
 
-def decide_appointment(store: Store, p: Principal, task_id: str, if_match: str | None, action: str,
-                       start: Any = None, end: Any = None, minutes: Any = None,
-                       reason: Any = None, comment: Any = None) -> tuple[Resource, list[Resource]]:
-    """confirm (booked at `start`), propose (another time, status proposed) or decline (cancelled
-    with `reason`); the patient gets a message either way."""
-    from .inbox import parse_if_match
+def decide_appointment(
+    store: Store,
+    p: Principal,
+    task_id: str,
+    if_match: str | None,
+    action: str,
+    start: Any = None,
+    end: Any = None,
+    minutes: Any = None,
+    reason: Any = None,
+    comment: Any = None,
+) -> tuple[Resource, list[Resource]]:
+    """confirm (booked at `start`), propose (another time, status proposed), cancel (a booked time
+    the patient asked to cancel: cancelled as asked) or decline (cancelled with `reason`); the
+    patient gets a message either way."""
+    from .items import parse_if_match
+
     expected = parse_if_match(if_match)
     comment_s = d.text_param(comment, "comment", required=False, what="A comment")
     reason_s = d.text_param(reason, "reason", required=action == "decline", what="A reason the patient can read")
@@ -202,12 +257,19 @@ def decide_appointment(store: Store, p: Principal, task_id: str, if_match: str |
         service = _service(appt).lower()
         old_when = str(appt.get("start") or "")
         if action in ("confirm", "propose"):
-            length = minutes if isinstance(minutes, int) and 5 <= minutes <= 480 else \
-                appt.get("minutesDuration") if isinstance(appt.get("minutesDuration"), int) else 30
-            end_s = _time(end, "end") if end else timeutil.instant(
-                timeutil.parse(start_s) + dt.timedelta(minutes=length))
+            stated = appt.get("minutesDuration")
+            length: int = (
+                minutes
+                if isinstance(minutes, int) and 5 <= minutes <= 480
+                else stated
+                if isinstance(stated, int)
+                else 30
+            )
+            end_s = (
+                _time(end, "end") if end else timeutil.instant(timeutil.parse(start_s) + dt.timedelta(minutes=length))
+            )
             if end_s <= start_s:
-                raise FhirError(400, "end must be after start.", expression="end")
+                raise FhirError(400, "end must be after start.", expression="end", reason="end-before-start")
             new_appt.update({"start": start_s, "end": end_s, "minutesDuration": length})
             if action == "confirm":
                 new_appt["status"] = "booked"
@@ -217,9 +279,25 @@ def decide_appointment(store: Store, p: Principal, task_id: str, if_match: str |
             else:
                 new_appt["status"] = "proposed"
                 new_appt["participant"] = _participants(appt, "needs-action", "accepted")
-                text = f"Vi foreslår denne timen: {service}, {d.when_text(start_s)}. Svar på denne meldingen om " \
-                       "tidspunktet passer, eller om du trenger et annet."
+                text = (
+                    f"Vi foreslår denne timen: {service}, {d.when_text(start_s)}. Svar på denne meldingen om "
+                    "tidspunktet passer, eller om du trenger et annet."
+                )
                 status = "time-proposed"
+        elif action == "cancel":
+            # The patient asked to cancel a booked time: confirmed as a cancellation, not a refusal.
+            if appt.get("status") not in ("booked", "proposed", "pending") or not old_when:
+                raise FhirError(
+                    409,
+                    "This request has no booked time to cancel; confirm a time or decline instead.",
+                    reason="nothing-to-cancel",
+                    args={"item": task_id},
+                )
+            new_appt["status"] = "cancelled"
+            new_appt["cancelationReason"] = {"text": "Avbestilt etter ønske fra pasienten"}
+            new_appt["participant"] = _participants(appt, "declined", "declined")
+            text = f"Timen din ({service}, {d.when_text(old_when)}) er avbestilt slik du ba om."
+            status = "cancelled"
         else:
             new_appt["status"] = "cancelled"
             new_appt["cancelationReason"] = {"text": reason_s}

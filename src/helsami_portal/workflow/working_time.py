@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import holidays
 
-OSLO = ZoneInfo("Europe/Oslo")
-UTC = dt.timezone.utc
+from ..fhir.timeutil import CLINICAL_ZONE
+
+OSLO = CLINICAL_ZONE  # the one clinical zone (fhir/timeutil.py)
+UTC = dt.UTC
 OPENS = dt.time(8, 0)
 CLOSES = dt.time(16, 0)
 DAY_MINUTES = 8 * 60  # one working day

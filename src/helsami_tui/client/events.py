@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 
 from .errors import AccessDenied, NotSignedIn, Offline, PortalError
+from .transport import _checked
 
 log = logging.getLogger("helsami_tui.client.events")
 
@@ -72,9 +73,8 @@ class SseParser:
         elif name == "id":
             if "\0" not in value:
                 self.last_event_id = value
-        elif name == "retry":
-            if value.isdigit():
-                self.retry_ms = int(value)
+        elif name == "retry" and value.isdigit():
+            self.retry_ms = int(value)
         return None
 
     def _dispatch(self) -> Event | None:
@@ -111,8 +111,7 @@ async def _events(client: Any, parser: SseParser, on_open: Callable[[], Any]) ->
             headers["Last-Event-ID"] = parser.last_event_id
         timeout = httpx.Timeout(KEEPALIVE_GRACE, connect=client.timeout.connect)
         try:
-            async with client.http.stream("GET", client.url("$events"), headers=headers,
-                                          timeout=timeout) as resp:
+            async with client.http.stream("GET", client.url("$events"), headers=headers, timeout=timeout) as resp:
                 if resp.status_code == 401 and token and not renewed:
                     renewed = True
                     await resp.aread()
@@ -120,9 +119,8 @@ async def _events(client: Any, parser: SseParser, on_open: Callable[[], Any]) ->
                     continue
                 if resp.status_code != 200:
                     await resp.aread()
-                    from .api import _checked
                     _checked(resp)  # raises the typed error
-                    raise PortalError(resp.status_code, "The event stream could not be opened.")
+                    raise PortalError(resp.status_code, "The event stream could not be opened.", reason="stream-failed")
                 await _call(on_open)
                 async for line in resp.aiter_lines():
                     ev = parser.feed_line(line)
@@ -153,9 +151,16 @@ async def _race(coro: Any, stop: asyncio.Event | None) -> bool:
     return False
 
 
-async def follow_events(client: Any, on_event: Callable[[Event], Any], last_event_id: str | int | None = None,
-                        *, on_state: Callable[[bool], Any] | None = None, stop: asyncio.Event | None = None,
-                        min_backoff: float = 0.5, max_backoff: float = 30.0) -> str:
+async def follow_events(
+    client: Any,
+    on_event: Callable[[Event], Any],
+    last_event_id: str | int | None = None,
+    *,
+    on_state: Callable[[bool], Any] | None = None,
+    stop: asyncio.Event | None = None,
+    min_backoff: float = 0.5,
+    max_backoff: float = 30.0,
+) -> str:
     """Follow the event stream of `client` (a PortalClient) until `stop` is set or the task is
     cancelled. `on_event(event)` (sync or async) is called for each event, in order.
     `on_state(online)` (sync or async) is called when the stream opens or is lost, only on a
@@ -205,6 +210,6 @@ async def follow_events(client: Any, on_event: Callable[[Event], Any], last_even
         else:
             try:
                 await asyncio.wait_for(stop.wait(), wait)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
     return parser.last_event_id

@@ -11,15 +11,20 @@ def item_screen(item: Any, **kw: Any) -> Any:
     if not kw:
         if item.type == "renewal":
             from .renewal import RenewalScreen
+
             return RenewalScreen(item)
         if item.type == "result":
             from .result import ResultScreen
+
             return ResultScreen(item)
         if item.type == "questionnaire":
             from .questionnaire import QuestionnaireScreen
+
             return QuestionnaireScreen(item)
         if item.type == "appointment":
             from .appointment import AppointmentScreen
+
             return AppointmentScreen(item)
     from .item import ItemScreen
+
     return ItemScreen(item, **kw)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -10,31 +10,33 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.css.query import NoMatches
-from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
+from textual.worker import Worker
 
+from ..actions import with_ids
+from ..client.errors import ClientError
 from ..client.models import Absence, Target
-from ..i18n import t
+from ..host import ReportsFailures
+from ..i18n import short_datetime, t
 from ..safetext import safe_text
+from .dialogs import Dialog
 
 if TYPE_CHECKING:
-    from ..app import HelsamiApp
+    from ..host import AppHost
 
 
-class AbsenceScreen(ModalScreen["Absence | None"]):
+class AbsenceScreen(ReportsFailures, Dialog["Absence | None"]):
     """Dismissed with the new state, or None when nothing changed."""
 
     CSS = """
-    AbsenceScreen { align: center middle; }
-    #dialog { width: 80%; height: 80%; border: thick $primary; background: $surface; padding: 0 1; }
     #people { height: 1fr; }
     #people.hidden, #filter.hidden { display: none; }
     """
-    BINDINGS: ClassVar[list[BindingType]] = [
+    BINDINGS: ClassVar[list[BindingType]] = with_ids(
         Binding("escape", "cancel", t("action.cancel"), priority=True),
         Binding("f5", "confirm", t("action.confirm"), priority=True),
-    ]
+    )
 
     def __init__(self, current: Absence | None) -> None:
         super().__init__()
@@ -44,7 +46,7 @@ class AbsenceScreen(ModalScreen["Absence | None"]):
         self.busy = False
 
     @property
-    def happ(self) -> HelsamiApp:
+    def happ(self) -> AppHost:
         return self.app  # type: ignore[return-value]
 
     @property
@@ -63,12 +65,13 @@ class AbsenceScreen(ModalScreen["Absence | None"]):
         cur = self.current
         if cur is None or not cur.away:
             return Text(t("absence.explain"))
-        since = self.happ.local(cur.since).strftime("%d.%m.%Y %H:%M") if cur.since else "–"
+        since = short_datetime(self.happ.local(cur.since), self.happ.tz) if cur.since else "–"
         out = Text(t("absence.is_away", since=since) + "\n")
         if cur.delegate_ref:
             before, _, after = t("absence.delegate", name="{name}").partition("{name}")
-            out.append_text(Text.assemble(before, safe_text(cur.delegate_display or cur.delegate_ref,
-                                                            multiline=False), after, "\n"))
+            out.append_text(
+                Text.assemble(before, safe_text(cur.delegate_display or cur.delegate_ref, multiline=False), after, "\n")
+            )
         out.append(t("absence.back_prompt"))
         return out
 
@@ -77,13 +80,9 @@ class AbsenceScreen(ModalScreen["Absence | None"]):
             self.query_one("#filter", Input).focus()
             self.load()
 
-    @work(exclusive=True)
+    @work(exclusive=True, exit_on_error=False)
     async def load(self) -> None:
-        try:
-            targets = await self.happ.client.forward_targets()
-        except Exception as e:  # noqa: BLE001
-            self.happ.report(e)
-            return
+        targets = await self.happ.client.forward_targets()
         me = self.happ.me.resource if self.happ.me else ""
         self.people = [x for x in targets if x.kind == "person" and x.ref != me]
         try:
@@ -97,8 +96,14 @@ class AbsenceScreen(ModalScreen["Absence | None"]):
         self.shown = [None, *matches] if not words else list(matches)
         box = self.query_one("#people", OptionList)
         box.clear_options()
-        box.add_options([Option(Text(t("absence.no_delegate"), style="italic")) if x is None
-                         else Option(safe_text(x.name, multiline=False)) for x in self.shown])
+        box.add_options(
+            [
+                Option(Text(t("absence.no_delegate"), style="italic"))
+                if x is None
+                else Option(safe_text(x.name, multiline=False))
+                for x in self.shown
+            ]
+        )
         if self.shown:
             box.highlighted = 0
 
@@ -141,12 +146,16 @@ class AbsenceScreen(ModalScreen["Absence | None"]):
         person = self.shown[box.highlighted]
         self.apply(True, person.ref if person is not None else None)
 
-    @work(exclusive=True, group="apply")
+    def worker_failed(self, worker: Worker[Any]) -> None:
+        if worker.group == "apply":
+            self.busy = False
+
+    @work(exclusive=True, group="apply", exit_on_error=False)
     async def apply(self, away: bool, delegate_ref: str | None) -> None:
         self.busy = True
         try:
             state, moved = await self.happ.client.set_absence(away, delegate_ref)
-        except Exception as e:  # noqa: BLE001
+        except ClientError as e:
             self.busy = False
             self.happ.report(e)
             return

@@ -9,24 +9,22 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Static
 
+from ..actions import with_ids
+from ..host import ReportsFailures
 from ..i18n import t
+from .dialogs import Dialog
 
 if TYPE_CHECKING:
-    from ..app import HelsamiApp
+    from ..host import AppHost
 
 
-class BreakGlassScreen(ModalScreen[bool]):
-    CSS = """
-    BreakGlassScreen { align: center middle; }
-    #dialog { width: 80%; height: auto; border: thick $error; background: $surface; padding: 1 2; }
-    """
-    BINDINGS: ClassVar[list[BindingType]] = [
+class BreakGlassScreen(ReportsFailures, Dialog[bool]):
+    BINDINGS: ClassVar[list[BindingType]] = with_ids(
         Binding("f5", "confirm", t("action.confirm"), priority=True),
         Binding("escape", "cancel", t("action.cancel"), priority=True),
-    ]
+    )
 
     def __init__(self, patient_ref: str) -> None:
         super().__init__()
@@ -52,14 +50,10 @@ class BreakGlassScreen(ModalScreen[bool]):
             return
         self.go(reason)
 
-    @work(exclusive=True)
+    @work(exclusive=True, exit_on_error=False)
     async def go(self, reason: str) -> None:
-        app: HelsamiApp = self.app  # type: ignore[assignment]
-        try:
-            res = await app.client.break_glass(self.patient_ref, reason)
-        except Exception as e:  # noqa: BLE001
-            app.report(e)
-            return
+        app: AppHost = self.app  # type: ignore[assignment]
+        res = await app.client.break_glass(self.patient_ref, reason)
         if not res.supported:
             self.notify(t("btg.unsupported"), severity="warning")
             self.dismiss(False)

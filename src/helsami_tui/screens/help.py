@@ -11,16 +11,32 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Static
 
+from ..actions import with_ids
 from ..i18n import t, translate_description
 
-KEY_NAMES = {"question_mark": "?", "slash": "/", "escape": "Esc", "enter": "Enter", "tab": "Tab",
-             "ctrl+q": "Ctrl+Q", "up": "↑", "down": "↓", "pageup": "PgUp", "pagedown": "PgDn", "home": "Home",
-             "end": "End"}
+KEY_NAMES = {
+    "question_mark": "?",
+    "slash": "/",
+    "escape": "Esc",
+    "enter": "Enter",
+    "tab": "Tab",
+    "ctrl+q": "Ctrl+Q",
+    "up": "↑",
+    "down": "↓",
+    "pageup": "PgUp",
+    "pagedown": "PgDn",
+    "home": "Home",
+    "end": "End",
+    "asterisk": "*",
+    "minus": "-",
+}
 
 
 def key_label(key: str) -> str:
-    return ", ".join(KEY_NAMES.get(k, k.upper() if k.startswith("f") and k[1:].isdigit() else k)
-                     for k in key.split(","))
+    return ", ".join(
+        t("key.space") if k == "space" else KEY_NAMES.get(k, k.upper() if k.startswith("f") and k[1:].isdigit() else k)
+        for k in key.split(",")
+    )
 
 
 def key_lines(*nodes: Any) -> list[tuple[str, str]]:
@@ -57,7 +73,7 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen { align: center middle; }
     #help { width: 80%; height: 90%; border: thick $primary; background: $surface; padding: 0 1; }
     """
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,f1,q", "close", t("action.close"))]
+    BINDINGS: ClassVar[list[BindingType]] = with_ids(Binding("escape,f1,q", "close", t("action.close")))
 
     def __init__(self, under: Screen[Any]) -> None:
         super().__init__()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -10,25 +11,27 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
+from textual.worker import Worker
 
+from ..actions import with_ids
+from ..client.errors import ClientError
 from ..client.models import Absence, InboxItem, Pool
-from ..i18n import t, tn
+from ..host import ReportsFailures
+from ..i18n import t
+from ..marks import Marks
 from ..messages import ConnectionState, ItemChanged, ItemGone, PageLoaded, PoolsLoaded
-from ..safetext import safe_text
 from ..sources import InboxSource, Query, columns
+from ..widgets.status_line import StatusLine
 from ..widgets.virtual_list import VirtualList
+from .inbox_absence import InboxAbsence
+from .inbox_marks import InboxMarking
+from .inbox_query import PAGE, InboxQuery, pool_summary, pools_text
 
 if TYPE_CHECKING:
-    from ..app import HelsamiApp
-
-TYPE_FILTERS: list[str | None] = [None, "message", "renewal", "result", "questionnaire", "appointment", "phone-message"]
-STATUS_FILTERS: list[str | None] = ["requested,in-progress", "requested", "in-progress", "completed"]
-OWNER_FILTERS: list[str | None] = [None, "unclaimed", "mine"]
-SORTS = ["priority,authored-on", "authored-on", "-authored-on"]
-PAGE = 100
+    from ..host import AppHost, ItemCall
 
 
-class InboxScreen(Screen[None]):
+class InboxScreen(ReportsFailures, InboxQuery, InboxMarking, InboxAbsence, Screen[None]):
     CSS = """
     #pools { height: auto; padding: 0 1; background: $panel; }
     #filters { height: 1; padding: 0 1; color: $text-muted; }
@@ -41,9 +44,16 @@ class InboxScreen(Screen[None]):
             display: none; }
     #away.shown { display: block; }
     """
-    BINDINGS: ClassVar[list[BindingType]] = [
+    BINDINGS: ClassVar[list[BindingType]] = with_ids(
         Binding("enter", "open", t("action.open")),
+        # batch triage (screens/batch.py): the footer shows b and - only while items are marked,
+        # first (the footer is full at 120 columns)
+        Binding("space", "toggle_mark", t("action.mark"), show=False),
+        Binding("asterisk", "mark_all", t("action.mark_all"), show=False),
+        Binding("b", "batch", t("action.batch")),
+        Binding("minus", "clear_marks", t("action.clear_marks")),
         Binding("c", "claim", t("action.claim")),
+        Binding("C", "claim_next", t("action.claim_next"), show=False),
         Binding("u", "unclaim", t("action.unclaim")),
         Binding("f", "forward", t("action.forward")),
         Binding("r", "reply", t("action.reply")),
@@ -57,14 +67,17 @@ class InboxScreen(Screen[None]):
         Binding("s", "filter_status", t("action.filter_status"), show=False),
         Binding("o", "filter_owner", t("action.filter_owner"), show=False),
         Binding("f6", "sort", t("action.sort"), show=False),
+        Binding("f4", "filters", t("action.filters"), show=False),  # in the help (F1), like t/s/o
         Binding("f5", "reload", t("action.refresh"), show=False),
         Binding("escape", "cancel_search", t("action.cancel_search"), show=False),
         Binding("q", "app.quit", t("action.quit")),
-    ]
+    )
     HELP_EXTRA: ClassVar[list[tuple[str, str]]] = [("↑ ↓ PgUp PgDn", "help.move"), ("Home, End", "help.first_last")]
 
-    def __init__(self) -> None:
+    def __init__(self, pools: Awaitable[list[Pool]] | None = None) -> None:
+        """`pools`: the inboxes already asked for (the app asks at start-up, beside $whoami)."""
         super().__init__()
+        self._pools_asked = pools
         self.pools: list[Pool] = []
         self.pool_index = 0
         self.query_state = Query(pool_id=None)
@@ -72,16 +85,20 @@ class InboxScreen(Screen[None]):
         self.source: InboxSource | None = None
         self._restore_key: str | None = None  # after a refresh, put the cursor back on this item
         self.absence: Absence | None = None
+        # The absence state is read once the first page is in (`_first_page_done`): asked at once,
+        # it made the portal answer it beside the first page, which the first row waits for.
+        self._absence_asked = False
+        self.marks = Marks()  # items marked for one batch action (screens/batch.py)
 
     @property
-    def happ(self) -> HelsamiApp:
+    def happ(self) -> AppHost:
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield Static(t("app.offline"), id="offline")
         yield Static("", id="away")
         yield Static(Text(t("app.loading")), id="pools")
-        yield Static("", id="filters")
+        yield StatusLine("", id="filters")
         yield VirtualList(None, columns(), id="list")
         yield Static(Text(t("app.no_items")), id="empty")
         yield Input(placeholder=t("search.placeholder"), id="search")
@@ -91,17 +108,13 @@ class InboxScreen(Screen[None]):
         me = self.happ.me
         self.sub_title = me.display if me else ""
         self.load_pools()
-        self.load_absence()
         self.query_one(VirtualList).focus()
 
     # -- pools --------------------------------------------------------------------------------
-    @work(exclusive=True, group="pools")
+    @work(exclusive=True, group="pools", exit_on_error=False)
     async def load_pools(self) -> None:
-        try:
-            pools = await self.happ.client.pools()
-        except Exception as e:  # noqa: BLE001
-            self.happ.report(e)
-            return
+        asked, self._pools_asked = self._pools_asked, None
+        pools = await (asked if asked is not None else self.happ.client.pools())
         self.post_message(PoolsLoaded(pools))
 
     def on_pools_loaded(self, message: PoolsLoaded) -> None:
@@ -120,51 +133,22 @@ class InboxScreen(Screen[None]):
 
     def render_pools(self) -> None:
         pool = self.current_pool()
-        parts: list[Text | str] = []
-        for i, p in enumerate(self.pools):
-            name = t("inbox.mine") if not p.id else p.name
-            label = safe_text(name, multiline=False)
-            counts = f" {p.waiting}"
-            if p.urgent:
-                counts += f" !{p.urgent}"
-            if p.overdue:
-                counts += f" ⏰{p.overdue}"
-            style = "reverse bold" if p is pool else ""
-            mark = "▶" if p is pool else " "
-            parts.append(Text.assemble(Text(mark), Text.assemble(label, counts, style=style), "  "))
-        self.query_one("#pools", Static).update(Text.assemble(*parts) if parts else Text(t("inbox.no_pools")))
+        self.query_one("#pools", Static).update(pools_text(self.pools, pool))
         if pool is not None:
-            summary = ", ".join(x for x in (tn("count.new", pool.waiting), tn("count.urgent", pool.urgent),
-                                            tn("count.overdue", pool.overdue)))
             self.title = f"{t('app.title')} – {t('inbox.mine') if not pool.id else pool.name}"
-            self._summary = summary
+            self._summary = pool_summary(pool)
         self.render_filters()
-
-    def render_filters(self) -> None:
-        q = self.query_state
-        bits = [getattr(self, "_summary", "")]
-        if q.code:
-            bits.append(f"{t('filter.type')}: {t('type.' + q.code.replace('-', '_'))}")
-        if q.status != STATUS_FILTERS[0]:
-            bits.append(f"{t('filter.status')}: {t('filter.status.' + (q.status or 'all').replace(',', '_'))}")
-        if q.owner:
-            bits.append(f"{t('filter.owner')}: {t('filter.owner.' + q.owner)}")
-        if q.sort != SORTS[0]:
-            bits.append(f"{t('action.sort')}: {t('sort.' + q.sort.lstrip('-') + ('.desc' if q.sort.startswith('-') else ''))}")
-        if q.text:
-            bits.append(f"{t('action.search')}: ")
-        line = Text(" · ".join(b for b in bits if b))
-        if q.text:
-            line.append_text(safe_text(q.text, multiline=False))
-        if self.source is not None:
-            line.append(f"   {t('inbox.position', index=self.query_one(VirtualList).cursor_index + 1, total=len(self.source))}")
-        self.query_one("#filters", Static).update(line)
 
     def switch_pool(self) -> None:
         pool = self.current_pool()
-        self.query_state = Query(pool_id=(pool.id or None) if pool else None, status=self.query_state.status,
-                                 code=self.query_state.code, owner=self.query_state.owner,
-                                 sort=self.query_state.sort, text=self.query_state.text)
+        self.query_state = Query(
+            pool_id=(pool.id or None) if pool else None,
+            status=self.query_state.status,
+            code=self.query_state.code,
+            owner=self.query_state.owner,
+            sort=self.query_state.sort,
+            text=self.query_state.text,
+        )
         self.reload()
 
     def action_next_pool(self) -> None:
@@ -198,6 +182,7 @@ class InboxScreen(Screen[None]):
         self.generation += 1
         me = self.happ.me
         self.source = InboxSource(self.query_state, me.resource if me else "", self._want_page, self.happ.now)
+        self.source.marks = self.marks
         lst = self.query_one(VirtualList)
         lst.set_source(self.source)
         self.fetch_page(self.generation, None)
@@ -207,35 +192,53 @@ class InboxScreen(Screen[None]):
         if self.source is not None:
             self.fetch_page(self.generation, self.source.next_url)
 
-    @work(exclusive=False, group="pages")
+    def worker_failed(self, worker: Worker[Any]) -> None:
+        if worker.group == "pages" and self.source is not None:  # the list may ask for the page again
+            self.source.loading = False
+
+    @work(exclusive=False, group="pages", exit_on_error=False)
     async def fetch_page(self, generation: int, cursor_url: str | None) -> None:
         q = self.query_state
         client = self.happ.client
         try:
+            # A search looks in all the user's inboxes, by subject or by the patient's name,
+            # national id or birth date.
             page = await client.inbox_page(
-                q.pool_id, status=q.status, code=q.code, sort=q.sort, count=PAGE, cursor_url=cursor_url,
-                whole_pool=q.pool_id is not None, total=cursor_url is None, now=self.happ.now(),
-                owner="mine" if q.owner == "mine" else ("pool" if q.owner == "unclaimed" else None), text=q.text)
-        except Exception as e:  # noqa: BLE001
+                q.pool_id,
+                status=q.status,
+                code=q.code,
+                sort=q.sort,
+                count=self._first_page_rows() if cursor_url is None else PAGE,
+                next_count=PAGE,
+                cursor_url=cursor_url,
+                whole_pool=q.pool_id is not None,
+                total=cursor_url is None,
+                now=self.happ.now(),
+                owner="mine" if q.owner == "mine" else ("pool" if q.owner == "unclaimed" else None),
+                match=q.text,
+                everywhere=bool(q.text),
+            )
+        except ClientError as e:
             if self.source is not None:
                 self.source.loading = False
             self.happ.report(e)
+            self._first_page_done()
             return
-        self.happ._set_online(True)
+        self.happ.mark_online(True)
         self.post_message(PageLoaded(generation, page))
 
     def on_page_loaded(self, message: PageLoaded) -> None:
         if message.generation != self.generation or self.source is None:
             return
+        self._first_page_done()
         before = len(self.source)
         self.source.add_page(message.page.items, message.page.next_url, message.page.total)
         lst = self.query_one(VirtualList)
         if len(self.source) != before:
             lst.set_source(self.source) if before == 0 else lst.rows_inserted(before, len(self.source) - before)
         lst.refresh_rows()
-        if self._restore_key is not None:
-            if lst.move_cursor_to_key(self._restore_key) or not self.source.next_url:
-                self._restore_key = None
+        if self._restore_key is not None and (lst.move_cursor_to_key(self._restore_key) or not self.source.next_url):
+            self._restore_key = None
         self.query_one("#empty").set_class(len(self.source) == 0, "shown")
         self.render_filters()
 
@@ -254,6 +257,7 @@ class InboxScreen(Screen[None]):
 
     # -- live updates -------------------------------------------------------------------------
     def on_item_changed(self, message: ItemChanged) -> None:
+        self.marks.update(message.item)
         if self.source is None:
             return
         what, index = self.source.upsert(message.item)
@@ -262,15 +266,13 @@ class InboxScreen(Screen[None]):
             lst.rows_inserted(index, 1)
         elif what == "removed":
             lst.rows_removed(index, 1)
-        elif what == "counted":
-            lst.refresh_rows()
-        elif what == "updated":
+        elif what == "counted" or what == "updated":
             lst.refresh_rows()
         self.render_filters()
-        if message.action in ("new", "claim", "unclaim", "forward", "complete", "patient-message"):
-            self.load_pools()
+        self.load_pools()  # every change can change a count (decisions, hand-overs, escalations too)
 
     def on_item_gone(self, message: ItemGone) -> None:
+        self.marks.discard(message.item_id)
         if self.source is None:
             return
         idx = self.source.by_id.get(message.item_id)
@@ -287,6 +289,35 @@ class InboxScreen(Screen[None]):
         if message.online:
             self.load_pools()
 
+    # -- the next item (send, complete and go on) -----------------------------------------------
+    def item_after(self, item_id: str) -> InboxItem | None:
+        """The open item after this one in the list (the one to work on next), if loaded."""
+        if self.source is None:
+            return None
+        idx = self.source.by_id.get(item_id)
+        if idx is None:
+            return None
+        for it in self.source.items[idx + 1 :]:
+            if it.is_open:
+                return it
+        return None
+
+    def open_next(self, following: InboxItem | None) -> None:
+        """Close the item screens on top and open `following` (the cursor goes to it)."""
+        from . import item_screen
+        from .item import ItemScreen
+        from .reply import ReplyScreen
+
+        while isinstance(self.app.screen, (ItemScreen, ReplyScreen)):
+            self.app.pop_screen()
+        if following is None:
+            self.notify(t("inbox.no_next"), timeout=4)
+            return
+        lst = self.query_one(VirtualList)
+        if self.source is not None and following.id in self.source.by_id:
+            lst.move_cursor(self.source.by_id[following.id])
+        self.app.push_screen(item_screen(following))
+
     # -- actions ------------------------------------------------------------------------------
     def action_open(self) -> None:
         from . import item_screen
@@ -295,19 +326,42 @@ class InboxScreen(Screen[None]):
         if item is not None:
             self.app.push_screen(item_screen(item))  # a decision screen for renewals, results, ...
 
-    def _act(self, op: str, **kw: Any) -> None:
+    def _act(self, op: str, call: ItemCall) -> None:
         item = self.current_item()
         if item is not None:
-            self.happ.item_action(self, op, item, **kw)
+            self.happ.item_action(self, op, item, call)
 
     def action_claim(self) -> None:
-        self._act("claim")
+        self._act("claim", self.happ.client.claim)
+
+    def action_claim_next(self) -> None:
+        if not self.query_state.pool_id:
+            self.notify(t("inbox.claim_next_pool"), timeout=4)
+            return
+        self.claim_next(self.query_state.pool_id)
+
+    @work(exclusive=True, group="claim-next", exit_on_error=False)
+    async def claim_next(self, pool_id: str) -> None:
+        """The portal hands over the next waiting item of the inbox; it opens at once."""
+        from . import item_screen
+
+        item = await self.happ.client.claim_next(pool_id, now=self.happ.now())
+        if item is None:
+            self.notify(t("inbox.nothing_waiting"), timeout=4)
+            return
+        self.happ.mark_online(True)
+        self.happ.announce_item_changed(item, "claim")
+        self.app.push_screen(item_screen(item))
 
     def action_unclaim(self) -> None:
-        self._act("unclaim")
+        self._act("unclaim", self.happ.client.unclaim)
 
     def action_complete(self) -> None:
-        self._act("complete")
+        from .confirm import complete_with_care
+
+        item = self.current_item()
+        if item is not None:
+            complete_with_care(self, item)  # asks first when the patient got no answer
 
     def action_forward(self) -> None:
         from .forward import ForwardScreen
@@ -323,38 +377,15 @@ class InboxScreen(Screen[None]):
         if item is not None:
             self.app.push_screen(ItemScreen(item, start_reply=True))
 
-    def _cycle(self, options: list[Any], current: Any) -> Any:
-        i = options.index(current) if current in options else -1
-        return options[(i + 1) % len(options)]
-
-    def _requery(self, **changes: Any) -> None:
-        q = self.query_state
-        data = {"pool_id": q.pool_id, "status": q.status, "code": q.code, "owner": q.owner, "sort": q.sort,
-                "text": q.text, **changes}
-        self.query_state = Query(**data)
-        self.reload()
-
-    def action_filter_type(self) -> None:
-        self._requery(code=self._cycle(TYPE_FILTERS, self.query_state.code))
-
-    def action_filter_status(self) -> None:
-        self._requery(status=self._cycle(STATUS_FILTERS, self.query_state.status))
-
-    def action_filter_owner(self) -> None:
-        self._requery(owner=self._cycle(OWNER_FILTERS, self.query_state.owner))
-
-    def action_sort(self) -> None:
-        self._requery(sort=self._cycle(SORTS, self.query_state.sort))
+    # -- marking (screens/inbox_marks.py), filters and search (screens/inbox_query.py) -------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("batch", "clear_marks"):
+            return len(self.marks) > 0  # in the footer only while items are marked (always in the help)
+        return True
 
     def action_reload(self) -> None:
         self.load_pools()
         self.reload()
-
-    def action_search(self) -> None:
-        box = self.query_one("#search", Input)
-        box.add_class("shown")
-        box.value = self.query_state.text or ""
-        box.focus()
 
     @on(Input.Submitted, "#search")
     def _search(self, event: Input.Submitted) -> None:
@@ -362,50 +393,6 @@ class InboxScreen(Screen[None]):
         box.remove_class("shown")
         self._requery(text=event.value.strip() or None)
         self.query_one(VirtualList).focus()
-
-    def action_cancel_search(self) -> None:
-        box = self.query_one("#search", Input)
-        if box.has_class("shown"):
-            box.remove_class("shown")
-            self.query_one(VirtualList).focus()
-        elif self.query_state.text:
-            self._requery(text=None)
-
-    # -- phone messages and absence -------------------------------------------------------------
-    def action_phone_message(self) -> None:
-        from .phone import PhoneMessageScreen
-
-        pool = self.current_pool()
-        self.app.push_screen(PhoneMessageScreen(default_target=pool.ref if pool is not None and pool.id else None))
-
-    def action_absence(self) -> None:
-        from .absence import AbsenceScreen
-
-        def done(state: Absence | None) -> None:
-            if state is not None:
-                self.show_absence(state)
-
-        self.app.push_screen(AbsenceScreen(self.absence), done)
-
-    @work(exclusive=True, group="absence")
-    async def load_absence(self) -> None:
-        try:
-            state = await self.happ.client.absence()
-        except Exception:  # noqa: BLE001 - a portal without absence: nothing to show
-            return
-        self.show_absence(state)
-
-    def show_absence(self, state: Absence) -> None:
-        self.absence = state
-        banner = self.query_one("#away", Static)
-        banner.set_class(state.away, "shown")
-        if state.away:
-            line = (t("absence.banner", name="{name}") if state.delegate_ref else t("absence.banner_none"))
-            before, _, after = line.partition("{name}")
-            banner.update(Text.assemble(before, safe_text(state.delegate_display or state.delegate_ref,
-                                                          multiline=False) if state.delegate_ref else "", after))
-        else:
-            banner.update("")
 
     def retranslate(self) -> None:
         if self.absence is not None:

@@ -17,53 +17,63 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.css.query import NoMatches
-from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, OptionList, Static
 
-from ..client.models import InboxItem, Target
+from ..actions import with_ids
+from ..client.errors import ClientError, NotFound, NotSupported
+from ..client.models import InboxItem, Target, order_targets
+from ..host import ReportsFailures
 from ..i18n import t
+from ..refusals import error_text
 from ..safetext import safe_text
 from ..sources import Query
 from ..widgets.virtual_list import VirtualList
-from .forward import fill_targets, filter_targets
+from .dialogs import Dialog
+from .forward import targets_for
 from .inbox import InboxScreen
+from .targets import fill_targets, filter_targets
 
 if TYPE_CHECKING:
-    from ..app import HelsamiApp
+    from ..host import AppHost
 
 PREVIEW_DELAY = 0.12  # seconds the cursor rests on an item before its thread is fetched
 
 
-class RouteScreen(ModalScreen["tuple[Target, str] | None"]):
-    """Type to filter inboxes and staff; ↑/↓ choose; Enter routes (from the filter or the note);
-    Tab moves to the optional internal note. Dismissed with (target, note) or None."""
+class RouteScreen(ReportsFailures, Dialog["tuple[Target, str] | None"]):
+    """Type to filter inboxes and staff (the routing table's suggestion first, then shared inboxes,
+    then personal ones); ↑/↓ move; Enter chooses the highlighted target, and a second Enter (from the
+    filter or the note) routes to the chosen one; Tab moves to the optional internal note. Typing or
+    moving after a choice asks for a new choice. Dismissed with (target, note) or None."""
 
     CSS = """
-    RouteScreen { align: center middle; }
-    #dialog { width: 90%; height: 85%; border: thick $primary; background: $surface; padding: 0 1; }
     #targets { height: 1fr; }
     """
-    BINDINGS: ClassVar[list[BindingType]] = [
+    BINDINGS: ClassVar[list[BindingType]] = with_ids(
         Binding("escape", "cancel", t("action.cancel"), priority=True),
         Binding("f5", "route", t("action.route"), priority=True),
-    ]
+    )
 
     def __init__(self, item: InboxItem, targets: list[Target] | None = None) -> None:
         super().__init__()
         self.item = item
-        self.targets = targets or []
+        self.targets = order_targets(targets or [])
         self.shown: list[Target] = []
+        self.chosen: Target | None = None
 
     @property
-    def happ(self) -> HelsamiApp:
+    def happ(self) -> AppHost:
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Static(Text.assemble(Text(t("route.title") + ": ", style="bold"),
-                                       safe_text(self.item.subject, multiline=False)))
+            yield Static(
+                Text.assemble(
+                    Text(t("route.title") + ": ", style="bold"), safe_text(self.item.subject, multiline=False)
+                )
+            )
             yield Input(placeholder=t("route.filter"), id="filter")
             yield OptionList(id="targets")
+            yield Static(t("route.choose_hint"), id="chosen")
             yield Input(placeholder=t("route.note"), id="note")
             yield Footer()
 
@@ -73,28 +83,59 @@ class RouteScreen(ModalScreen["tuple[Target, str] | None"]):
         self.query_one("#targets", OptionList).can_focus = False
         if self.targets:
             self.show("")
-        else:
-            self.load()
+        self.load()
 
-    @work(exclusive=True)
+    @work(exclusive=True, exit_on_error=False)
     async def load(self) -> None:
         try:
-            self.targets = await self.happ.client.forward_targets()
-        except Exception as e:  # noqa: BLE001
-            self.happ.report(e)
-            return
+            if self.targets:
+                suggestions = await self.happ.client.route_suggestions(self.item)
+                targets = order_targets(self.targets, suggestions)
+            else:
+                targets = await targets_for(self.happ.client, self.item)
+        except (NotFound, NotSupported):
+            return  # no suggestions from this portal: the targets shown stay
         try:
-            self.show(self.query_one("#filter", Input).value)
+            box = self.query_one("#targets", OptionList)
+            was = self.shown[box.highlighted] if box.highlighted is not None and self.shown else None
+            self.targets = targets
+            self.show(self.query_one("#filter", Input).value, keep=self.chosen or (was if box.highlighted else None))
         except NoMatches:
             pass
 
-    def show(self, text: str) -> None:
+    def show(self, text: str, keep: Target | None = None) -> None:
         self.shown = filter_targets(self.targets, text, self.item.owner_ref)
-        fill_targets(self.query_one("#targets", OptionList), self.shown, highlight_first=True)
+        box = self.query_one("#targets", OptionList)
+        fill_targets(box, self.shown, highlight_first=True)
+        if keep is not None:
+            for i, x in enumerate(self.shown):
+                if x.ref == keep.ref:
+                    box.highlighted = i
+
+    def highlighted(self) -> Target | None:
+        box = self.query_one("#targets", OptionList)
+        if box.highlighted is None or not (0 <= box.highlighted < len(self.shown)):
+            return None
+        return self.shown[box.highlighted]
+
+    def choose(self, target: Target | None) -> None:
+        self.chosen = target
+        line = (
+            Text(t("route.choose_hint"))
+            if target is None
+            else Text.assemble(
+                Text(t("forward.to") + ": ", style="bold"),
+                safe_text(target.name, multiline=False),
+                Text("  " + t("route.enter_again")),
+            )
+        )
+        self.query_one("#chosen", Static).update(line)
 
     @on(Input.Changed, "#filter")
     def _filter(self, event: Input.Changed) -> None:
         self.show(event.value)
+        if self.chosen is not None:
+            self.choose(None)
 
     def on_key(self, event: Any) -> None:
         box = self.query_one("#targets", OptionList)
@@ -102,35 +143,44 @@ class RouteScreen(ModalScreen["tuple[Target, str] | None"]):
             step = 1 if event.key == "down" else -1
             box.highlighted = max(0, min(box.option_count - 1, (box.highlighted or 0) + step))
             event.stop()
+            if self.chosen is not None and self.highlighted() != self.chosen:
+                self.choose(None)
 
     @on(Input.Submitted)
     def _submitted(self) -> None:
         self.action_route()
 
     @on(OptionList.OptionSelected, "#targets")
-    def _chosen(self) -> None:
-        self.action_route()
+    def _clicked(self, event: OptionList.OptionSelected) -> None:
+        self.choose(self.shown[event.option_index])
 
     def action_cancel(self) -> None:
         self.dismiss(None)
 
     def action_route(self) -> None:
-        box = self.query_one("#targets", OptionList)
-        if box.highlighted is None or not (0 <= box.highlighted < len(self.shown)):
+        """Enter (or F5): the first press chooses the highlighted target, the next one routes to it."""
+        here = self.highlighted()
+        if here is None:
             self.notify(t("route.no_match") if self.targets else t("app.loading"), severity="warning")
             return
-        self.dismiss((self.shown[box.highlighted], self.query_one("#note", Input).value.strip()))
+        if self.chosen is None or self.chosen.ref != here.ref:
+            self.choose(here)
+            return
+        self.dismiss((self.chosen, self.query_one("#note", Input).value.strip()))
 
 
 class IntakeScreen(InboxScreen):
-    CSS = InboxScreen.CSS + """
+    CSS = (
+        InboxScreen.CSS
+        + """
     IntakeScreen VirtualList { height: 3fr; }
     #preview { height: 2fr; border-top: solid $primary; padding: 0 1; }
     """
-    BINDINGS: ClassVar[list[BindingType]] = [
+    )
+    BINDINGS: ClassVar[list[BindingType]] = with_ids(
         Binding("f", "forward", t("action.route")),
         Binding("g", "forward", t("action.route"), show=False),
-    ]
+    )
 
     def __init__(self) -> None:
         super().__init__()
@@ -149,23 +199,29 @@ class IntakeScreen(InboxScreen):
         # InboxScreen.on_mount runs too (Textual calls the handler of every class in the MRO).
         self.load_targets()
 
-    @work(exclusive=True, group="targets")
+    @work(exclusive=True, group="targets", exit_on_error=False)
     async def load_targets(self) -> None:
         try:
             self.targets = await self.happ.client.forward_targets()
-        except Exception:  # noqa: BLE001 - the picker fetches them itself then
+        except ClientError:  # the picker fetches them itself then
             return
 
     def switch_pool(self) -> None:
         # The personal list shows what is mine (any status open); a pool what waits unrouted in it.
         pool = self.current_pool()
         if pool is not None and pool.id:
-            self.query_state = Query(pool_id=pool.id, status="requested", owner="unclaimed",
-                                     code=self.query_state.code, sort=self.query_state.sort,
-                                     text=self.query_state.text)
+            self.query_state = Query(
+                pool_id=pool.id,
+                status="requested",
+                owner="unclaimed",
+                code=self.query_state.code,
+                sort=self.query_state.sort,
+                text=self.query_state.text,
+            )
         else:
-            self.query_state = Query(pool_id=None, code=self.query_state.code, sort=self.query_state.sort,
-                                     text=self.query_state.text)
+            self.query_state = Query(
+                pool_id=None, code=self.query_state.code, sort=self.query_state.sort, text=self.query_state.text
+            )
         self.reload()
 
     # -- the preview of the selected item's message -------------------------------------------
@@ -193,18 +249,22 @@ class IntakeScreen(InboxScreen):
             return
         self._preview_timer = self.set_timer(PREVIEW_DELAY, lambda: self.load_preview(item))
 
-    @work(exclusive=True, group="preview")
+    @work(exclusive=True, group="preview", exit_on_error=False)
     async def load_preview(self, item: InboxItem) -> None:
-        from .item import message_block
+        from .item_text import message_block
 
-        head = Text.assemble(safe_text(item.subject, multiline=False, style="bold"), "\n",
-                             safe_text(item.patient_name or t("patient.unknown"), multiline=False), "\n")
+        head = Text.assemble(
+            safe_text(item.subject, multiline=False, style="bold"),
+            "\n",
+            safe_text(item.patient_name or t("patient.unknown"), multiline=False),
+            "\n",
+        )
         body = Text()
         if item.has_thread:
             try:
                 thread = await self.happ.client.thread(item.focus_ref)
-            except Exception as e:  # noqa: BLE001
-                body = safe_text(str(e))
+            except ClientError as e:
+                body = safe_text(error_text(e))
             else:
                 for m in thread.messages:
                     body.append_text(message_block(m, self.happ.tz, item.patient_name))
@@ -240,4 +300,4 @@ class IntakeScreen(InboxScreen):
         lst = self.query_one(VirtualList)
         if self.current_item() is item or (self.current_item() and self.current_item().id == item.id):  # type: ignore[union-attr]
             lst.move_cursor(lst.cursor_index + 1)
-        self.happ.item_action(self, "forward", item, target_ref=target.ref, note=note)
+        self.happ.item_action(self, "forward", item, lambda i: self.happ.client.forward(i, target.ref, note))

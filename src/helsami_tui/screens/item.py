@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -9,65 +10,38 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.css.query import NoMatches
 from textual.containers import Horizontal, VerticalScroll
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from ..actions import with_ids
 from ..client.api import Clinical
-from ..client.errors import AccessDenied
-from ..client.models import InboxItem, Message, PatientSummary, Thread
+from ..client.errors import AccessDenied, ClientError
+from ..client.models import InboxItem, PatientSummary, Thread
+from ..host import ReportsFailures
 from ..i18n import t
 from ..messages import ConnectionState, ItemChanged, ItemGone
+from ..refusals import error_text
 from ..safetext import safe_text
-from ..sources import TYPE_KEYS, status_text
+from .item_text import (
+    context_text,
+    grouped_results,
+    message_block,
+    note_block,
+    on_behalf_text,
+    proxies_line,
+    state_text,
+    when,
+)
+from .stack import DraftKept
 
 if TYPE_CHECKING:
-    from ..app import HelsamiApp
+    from ..host import AppHost, ItemCall
 
 
-def when(value: dt.datetime | None, tz: dt.tzinfo | None = None) -> str:
-    """A time as staff read it: 24.11.2026 14:05 in the shown time zone (None: the machine's)."""
-    if value is None:
-        return ""
-    local = value.astimezone(tz)
-    return local.strftime("%d.%m.%Y %H:%M")
-
-
-def sender_name(m: Message, patient_name: str) -> str:
-    """Who wrote a message; a proxy as "X on behalf of Y" in the user's language (the portal may
-    already have put its own bokmål phrase into the display name: that is taken off first)."""
-    name = m.sender_display or m.sender_ref
-    if not m.sender_ref.startswith("RelatedPerson/"):
-        return name
-    if not patient_name:
-        return f"{name} {t('msg.proxy')}"
-    for phrase in ("på vegne av", "on behalf of"):
-        name = name.removesuffix(f" {phrase} {patient_name}")
-    return t("msg.on_behalf_of", proxy=name, patient=patient_name)
-
-
-def message_block(m: Message, tz: dt.tzinfo | None = None, patient_name: str = "") -> Text:
-    """A message as shown to staff: sender (a proxy as "X on behalf of Y"), time, channel, text."""
-    channel = t("channel.phone") if m.medium == "phone" else t("channel.portal")
-    if m.category == "phone-message":
-        # Registered by staff (the sender) for a caller, or a call noted as the caller's own message.
-        kind = t("msg.phone_from") if m.from_patient_side else t("msg.phone")
-    else:
-        kind = t("msg.from_staff") if m.category == "staff-reply" else t("msg.from_patient")
-    head = Text.assemble(
-        Text(f"{kind}: ", style="bold"), safe_text(sender_name(m, patient_name), multiline=False, style="bold"),
-        Text(f"  ·  {when(m.sent, tz)}  ·  {channel}"),
-    )
-    return Text.assemble(head, "\n", safe_text(m.text))
-
-
-def criticality(code: str) -> str:
-    """An allergy's criticality in words (FHIR codes low | high | unable-to-assess)."""
-    return t(f"allergy.{code}") if code in ("low", "high", "unable-to-assess") else code
-
-
-class ItemScreen(Screen[None]):
+class ItemScreen(ReportsFailures, Screen[None]):
+    notes_in_thread = True  # messages: notes in time order among the messages; decisions: their own panel
     CSS = """
     #banner { height: auto; padding: 0 1; background: $panel; }
     #state { height: auto; padding: 0 1; }
@@ -79,7 +53,7 @@ class ItemScreen(Screen[None]):
     .note { margin: 0 1 1 1; padding: 0 1; border: heavy $warning; height: auto; }
     .draft { margin: 0 1 1 1; padding: 0 1; border: dashed $accent; height: auto; }
     """
-    BINDINGS: ClassVar[list[BindingType]] = [
+    BINDINGS: ClassVar[list[BindingType]] = with_ids(
         Binding("escape", "back", t("action.back")),
         Binding("c", "claim", t("action.claim")),
         Binding("u", "unclaim", t("action.unclaim")),
@@ -87,8 +61,11 @@ class ItemScreen(Screen[None]):
         Binding("r", "reply", t("action.reply")),
         Binding("d", "complete", t("action.complete")),
         Binding("b", "break_glass", t("action.break_glass")),
+        Binding("n", "note", t("action.note"), show=False),  # in help (F1); the footer is full at 100 columns
+        Binding("m", "new_message", t("action.new_message"), show=False),
+        Binding("e", "reopen", t("action.reopen")),  # offered (and in the footer) once the item is completed
         Binding("f5", "reload", t("action.refresh"), show=False),
-    ]
+    )
 
     def __init__(self, item: InboxItem, *, start_reply: bool = False) -> None:
         super().__init__()
@@ -97,10 +74,13 @@ class ItemScreen(Screen[None]):
         self.patient: PatientSummary | None = None
         self.clinical: Clinical | None = None
         self.patient_denied: str | None = None
+        self.proxies: list[Any] | None = None
+        self._glass_timer: Any = None  # redraws the banner when break-the-glass access ends
         self.start_reply = start_reply
+        self.pending: set[Any] = set()  # actions sent to the portal and not answered yet
 
     @property
-    def happ(self) -> HelsamiApp:
+    def happ(self) -> AppHost:
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
@@ -120,7 +100,7 @@ class ItemScreen(Screen[None]):
             self.call_after_refresh(self._start_reply)
 
     # -- loading ------------------------------------------------------------------------------
-    @work(exclusive=True, group="item")
+    @work(exclusive=True, group="item", exit_on_error=False)
     async def load(self) -> None:
         try:
             await self._load()
@@ -128,35 +108,63 @@ class ItemScreen(Screen[None]):
             return  # the screen was closed while the portal answered: nothing to show any more
 
     async def _load_patient(self) -> str:
-        """Read the patient for the banner (a refusal is shown there, not raised); returns the id."""
+        """Read the patient and the proxies for the banner, together (a refusal is shown there, not
+        raised), and draw the banner; returns the patient's id."""
         pid = self.item.patient_ref.removeprefix("Patient/")
-        try:
-            self.patient = await self.happ.client.patient(pid, today=self.happ.today()) if pid else None
-            self.patient_denied = None
-        except AccessDenied as e:
-            self.patient = None
-            self.patient_denied = str(e)
-        except Exception as e:  # noqa: BLE001
-            self.happ.report(e)
+        client = self.happ.client
+        me = self.happ.me
+        want_proxies = bool(pid) and me is not None and me.sees_clinical
+
+        async def read_patient() -> None:
+            try:
+                self.patient = await client.patient(pid, today=self.happ.today()) if pid else None
+                self.patient_denied = None
+            except AccessDenied as e:
+                self.patient = None
+                self.patient_denied = error_text(e)
+            except ClientError as e:
+                self.happ.report(e)
+
+        async def read_proxies() -> None:
+            if not want_proxies:
+                return
+            try:
+                self.proxies = await client.proxies(pid, today=self.happ.today())
+            except AccessDenied:
+                self.proxies = None
+            except ClientError as e:
+                self.happ.report(e)
+
+        await asyncio.gather(read_patient(), read_proxies())
+        if self.patient is None:
+            self.proxies = None  # not shown for a patient the user may not read
         self.render_banner()
         return pid
 
     async def _load(self) -> None:
+        """The banner, the thread and the clinical context in one round of parallel requests;
+        each part is drawn as soon as its answer is in."""
         client = self.happ.client
-        pid = await self._load_patient()
-        try:
-            if self.item.has_thread:
-                self.thread = await client.thread(self.item.focus_ref)
-        except Exception as e:  # noqa: BLE001
-            self.happ.report(e)
-        self.render_thread()
+        pid = self.item.patient_ref.removeprefix("Patient/")
         me = self.happ.me
-        if me is not None and me.sees_clinical and pid:
+
+        async def read_thread() -> None:
             try:
-                self.clinical = await client.clinical(pid)
-            except Exception as e:  # noqa: BLE001
+                if self.item.has_thread:
+                    self.thread = await client.thread(self.item.focus_ref)
+            except ClientError as e:
                 self.happ.report(e)
-        self.render_context()
+            self.render_thread()
+
+        async def read_clinical() -> None:
+            if me is not None and me.sees_clinical and pid:
+                try:
+                    self.clinical = await client.clinical(pid, observations=60)
+                except ClientError as e:
+                    self.happ.report(e)
+            self.render_context()
+
+        await asyncio.gather(self._load_patient(), read_thread(), read_clinical())
 
     def action_reload(self) -> None:
         self.load()
@@ -173,28 +181,30 @@ class ItemScreen(Screen[None]):
             self.query_one("#banner", Static).update(line)
             return
         age = f"{p.age} {t('patient.years')}" if p.age is not None else ""
-        line = Text.assemble(safe_text(p.name, multiline=False, style="bold"), "  ·  ", age, "  ·  ",
-                             f"{t('patient.nid')} ", safe_text(p.national_id, multiline=False))
+        line = Text.assemble(
+            safe_text(p.name, multiline=False, style="bold"),
+            "  ·  ",
+            age,
+            "  ·  ",
+            f"{t('patient.nid')} ",
+            safe_text(p.national_id, multiline=False),
+        )
+        if self.proxies:
+            proxies_line(line, self.proxies)
+        until = self.happ.client.break_glass_until(p.id, self.happ.now())
+        if until is not None:
+            line.append("\n")
+            line.append(f" {t('break_glass.banner', until=when(until, self.happ.tz))} ", style="bold reverse")
+            # The banner goes when the access ends (drawn again then; no longer in force, it is left out).
+            left = (until - self.happ.now()).total_seconds()
+            if self._glass_timer is not None:
+                self._glass_timer.stop()
+            self._glass_timer = self.set_timer(max(1.0, left + 1.0), self.render_banner)
         self.query_one("#banner", Static).update(line)
 
     def render_state(self) -> None:
-        it = self.item
         me = self.happ.me
-        bits = [t(TYPE_KEYS.get(it.type, "type.message")), status_text(it, me.resource if me else "")]
-        line = Text(" · ".join(bits))
-        if it.owner_ref.startswith("Practitioner/"):
-            line.append(f" · {t('col.owner')}: ")
-            line.append_text(safe_text(it.owner_display, multiline=False))
-        if it.pool_display:
-            line.append(f" · {t('inbox.pool')}: ")
-            line.append_text(safe_text(it.pool_display, multiline=False))
-        if it.overdue:
-            line.append(f" · [{t('flag.overdue')}]", style="bold")
-        if it.escalated:
-            line.append(f" · [{t('flag.escalated')}]", style="bold")
-        line.append("\n")
-        line.append(f"{t('col.subject')}: ", style="bold")
-        line.append_text(safe_text(it.subject, multiline=False))
+        line = state_text(self.item, me.resource if me else "", self.happ.now(), self.happ.tz, working=self.working)
         self.query_one("#state", Static).update(line)
 
     def render_thread(self) -> None:
@@ -207,75 +217,29 @@ class ItemScreen(Screen[None]):
         if self.thread is not None:
             for m in self.thread.messages:
                 patient_name = self.patient.name if self.patient is not None else self.item.patient_name
-                w = Static(message_block(m, tz, patient_name), classes="msg staff" if m.category == "staff-reply" else "msg")
+                w = Static(
+                    message_block(m, tz, patient_name), classes="msg staff" if m.category == "staff-reply" else "msg"
+                )
                 entries.append((m.sent, len(entries), w))
         elif not self.item.has_thread:
             entries.append((None, 0, Static(Text(t("item.no_thread")))))
-        for note in self.item.notes:
-            head = Text.assemble(Text(t("note.internal"), style="bold reverse"), "  ",
-                                 safe_text(note.author_display, multiline=False), f"  ·  {when(note.time, tz)}")
-            w = Static(Text.assemble(head, "\n", safe_text(note.text)), classes="note")
+        for note in self.item.notes if self.notes_in_thread else ():
+            w = Static(note_block(note, tz), classes="note")
             entries.append((note.time, len(entries), w))
-        earliest = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+        earliest = dt.datetime.min.replace(tzinfo=dt.UTC)
         entries.sort(key=lambda e: (e[0] or earliest, e[1]))
         widgets = [w for _, _, w in entries]
         if self.thread is not None:
             for d in self.thread.drafts[:1]:
-                widgets.append(Static(Text.assemble(Text(t("msg.draft") + "\n", style="bold"), safe_text(d.text)),
-                                      classes="draft"))
+                widgets.append(
+                    Static(Text.assemble(Text(t("msg.draft") + "\n", style="bold"), safe_text(d.text)), classes="draft")
+                )
         box.mount_all(widgets)
         # Scroll once the new messages are laid out, so a long thread opens at its newest message.
         box.call_after_refresh(box.scroll_end, animate=False)
 
     def render_context(self) -> None:
-        me = self.happ.me
-        out = Text()
-        if me is None or not me.sees_clinical:
-            out.append(t("context.role_denied"))
-        elif self.clinical is None:
-            out.append(t("app.loading"))
-        else:
-            c = self.clinical
-            denied = c.denied
-            if denied is not None and isinstance(c.allergies, AccessDenied):
-                out.append(t("context.denied") + "\n\n", style="bold")
-                out.append_text(safe_text(str(denied)))
-                out.append("\n\n" + t("context.break_glass_hint"))
-            else:
-                self._section(out, t("context.allergies"), c.allergies,
-                              lambda a: Text.assemble(safe_text(a.text, multiline=False),
-                                                      f" ({criticality(a.criticality)})" if a.criticality else ""),
-                              empty=t("context.no_allergies"))
-                self._section(out, t("context.medications"), c.medications,
-                              lambda m: Text.assemble(safe_text(m.text, multiline=False), "\n  ",
-                                                      safe_text(m.dosage, multiline=False)))
-                self._section(out, t("context.results"), c.observations, self._obs_line)
-                self._section(out, t("context.conditions"), c.conditions,
-                              lambda d: safe_text(d.text, multiline=False))
-        self.query_one("#context-text", Static).update(out)
-
-    @staticmethod
-    def _obs_line(o: Any) -> Text:
-        flag = f" [{o.flag}]" if o.flag and o.flag != "N" else ""
-        rng = f" ({o.reference_range})" if o.reference_range else ""
-        return Text.assemble(safe_text(o.text, multiline=False), ": ", safe_text(f"{o.value_text} {o.unit}",
-                             multiline=False), Text(flag, style="bold"), rng)
-
-    @staticmethod
-    def _section(out: Text, title: str, rows: Any, line: Any, empty: str | None = None) -> None:
-        out.append(title + "\n", style="bold underline")
-        if isinstance(rows, AccessDenied):
-            out.append_text(safe_text(str(rows)))
-            out.append("\n\n")
-            return
-        if not rows:
-            out.append((empty or t("context.none")) + "\n\n")
-            return
-        for r in rows[:12]:
-            out.append("• ")
-            out.append_text(line(r))
-            out.append("\n")
-        out.append("\n")
+        self.query_one("#context-text", Static).update(context_text(self.happ.me, self.clinical, self.happ.tz))
 
     def retranslate(self) -> None:
         self.render_banner()
@@ -298,7 +262,8 @@ class ItemScreen(Screen[None]):
             return
         self.item = message.item
         self.render_state()
-        if message.action in ("reply", "patient-message", "forward"):
+        self.refresh_bindings()  # reopen is offered on a completed item only
+        if message.action in ("reply", "patient-message", "forward", "message_patient"):
             self.load()
         else:
             self.render_thread()
@@ -308,11 +273,17 @@ class ItemScreen(Screen[None]):
             self.notify(t("item.gone"), severity="warning")
             self.app.pop_screen()
 
+    def on_draft_kept(self, message: DraftKept) -> None:
+        if message.item_id == self.item.id and not self._gone():
+            self.load()
+
     def on_connection_state(self, message: ConnectionState) -> None:
         self.query_one("#offline").set_class(not message.online, "shown")
 
     # -- actions ------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "reopen":
+            return self.item.status == "completed"
         if action == "break_glass":
             me = self.happ.me
             return me is not None and me.sees_clinical  # not offered to roles without clinical access
@@ -321,14 +292,63 @@ class ItemScreen(Screen[None]):
     def action_back(self) -> None:
         self.app.pop_screen()
 
+    def _act(self, op: str, call: ItemCall) -> None:
+        """An action on the item through the app's worker; the state line says "waiting for the
+        portal" until it has answered (a visible mark at once, however slow the portal is)."""
+        worker = self.happ.item_action(self, op, self.item, call)
+        self.pending.add(worker)
+        self.render_state()
+
+        def check() -> None:
+            if worker.is_finished:
+                self.pending.discard(worker)
+                timer.stop()
+                if not self._gone():
+                    self.render_state()
+
+        timer = self.set_interval(0.05, check)
+
+    @property
+    def working(self) -> bool:
+        return bool(self.pending) or bool(getattr(self, "busy", False))
+
     def action_claim(self) -> None:
-        self.happ.item_action(self, "claim", self.item)
+        self._act("claim", self.happ.client.claim)
 
     def action_unclaim(self) -> None:
-        self.happ.item_action(self, "unclaim", self.item)
+        self._act("unclaim", self.happ.client.unclaim)
 
     def action_complete(self) -> None:
-        self.happ.item_action(self, "complete", self.item)
+        from .confirm import complete_with_care
+
+        complete_with_care(self, self.item, self.thread)
+
+    def action_note(self) -> None:
+        """Write an internal note (staff only); the item stays where it is."""
+        from .dialogs import TextPrompt
+
+        def done(text: str | None) -> None:
+            if text:
+                self._act("add_note", lambda i: self.happ.client.add_note(i, text=text))
+
+        self.app.push_screen(TextPrompt(t("note.prompt.title"), t("note.prompt.explain")), done)
+
+    def action_new_message(self) -> None:
+        """A new message to the patient from this item, whatever its type or state."""
+        import uuid
+
+        from .dialogs import TextPrompt
+
+        message_id = str(uuid.uuid4())  # one per message: a resend never reaches the patient twice
+
+        def done(text: str | None) -> None:
+            if text:
+                self._act("message_patient", lambda i: self.happ.client.message_patient(i, text, message_id))
+
+        self.app.push_screen(TextPrompt(t("newmsg.title"), t("newmsg.explain")), done)
+
+    def action_reopen(self) -> None:
+        self._act("reopen", self.happ.client.reopen)
 
     def action_forward(self) -> None:
         from .forward import ForwardScreen
@@ -349,7 +369,8 @@ class ItemScreen(Screen[None]):
         if me is not None and self.item.claimed and self.item.owner_ref != me.resource:
             self.notify(t("conflict.claimed_by", name=self.item.owner_display), severity="warning", markup=False)
             return
-        self.app.push_screen(ReplyScreen(self.item))
+        name = self.patient.name if self.patient is not None else self.item.patient_name
+        self.app.push_screen(ReplyScreen(self.item, self.thread, name))
 
     def action_break_glass(self) -> None:
         from .break_glass import BreakGlassScreen
@@ -364,3 +385,7 @@ class ItemScreen(Screen[None]):
                 self.load()
 
         self.app.push_screen(BreakGlassScreen(self.item.patient_ref), done)
+
+
+# The text helpers moved to item_text.py; these are still importable from here.
+__all__ = ["ItemScreen", "grouped_results", "message_block", "on_behalf_text", "when"]

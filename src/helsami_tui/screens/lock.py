@@ -12,32 +12,35 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from ..i18n import t
+from ..actions import with_ids
+from ..client.errors import ClientError
+from ..host import ReportsFailures
+from ..i18n import t, tn
 from ..safetext import safe_text
 from ..widgets.bigcode import big
 
 if TYPE_CHECKING:
-    from ..app import HelsamiApp
+    from ..host import AppHost
 
 
-class LockScreen(Screen[None]):
+class LockScreen(ReportsFailures, Screen[None]):
     """A full screen (not a modal): nothing of the screens below shows through."""
 
     CSS = """
     LockScreen { align: center middle; background: $background; }
     #box { width: 76; height: auto; border: thick $primary; padding: 1 2; }
     """
-    BINDINGS: ClassVar[list[BindingType]] = [
+    BINDINGS: ClassVar[list[BindingType]] = with_ids(
         Binding("enter", "unlock", t("lock.unlock")),
         Binding("ctrl+q", "app.quit", t("action.quit")),
-    ]
+    )
 
     def compose(self) -> ComposeResult:
-        app: HelsamiApp = self.app  # type: ignore[assignment]
+        app: AppHost = self.app  # type: ignore[assignment]
         who = app.me.display if app.me else ""
         with Vertical(id="box"):
             yield Static(Text(t("lock.title"), style="bold"))
-            yield Static(Text(t("lock.message", minutes=int(app.settings.idle_lock_minutes))))
+            yield Static(Text(tn("lock.message", int(app.settings.idle_lock_minutes))))
             yield Static(Text.assemble(Text(t("lock.signed_in_as") + " "), safe_text(who, multiline=False)))
             yield Static(Text(t("lock.press_enter")), id="prompt")
             yield Static("", id="code")
@@ -46,26 +49,28 @@ class LockScreen(Screen[None]):
     def action_unlock(self) -> None:
         self.unlock()
 
-    @work(exclusive=True)
+    @work(exclusive=True, exit_on_error=False)
     async def unlock(self) -> None:
-        app: HelsamiApp = self.app  # type: ignore[assignment]
+        app: AppHost = self.app  # type: ignore[assignment]
         if app.relogin is None:
-            self.dismiss(None)
-            return
+            return  # no way to sign in again here: the lock stays (Ctrl+Q quits)
 
         def show(code: str, uri: str) -> None:
             art = big(code) or Text(code, style="bold")
-            self.query_one("#code", Static).update(Text.assemble(art, "\n\n", t("login.go_to"), " ",
-                                                                 safe_text(uri, multiline=False)))
+            self.query_one("#code", Static).update(
+                Text.assemble(art, "\n\n", t("login.go_to"), " ", safe_text(uri, multiline=False))
+            )
 
         self.query_one("#prompt", Static).update(Text(t("login.waiting")))
         try:
-            ok = await app.relogin(show)
-        except Exception as e:  # noqa: BLE001
+            tokens = await app.relogin(show)
+            # Only the same user unlocks; anyone else signs the previous user out completely.
+            same = tokens is not None and await app.sign_in_again(tokens)
+        except (ClientError, ValueError) as e:  # ValueError: a sign-in answer that is not JSON
             app.report(e)
             self.query_one("#prompt", Static).update(Text(t("lock.press_enter")))
             return
-        if ok:
+        if same:
             self.dismiss(None)
-        else:
+        elif tokens is None:
             self.query_one("#prompt", Static).update(Text(t("lock.press_enter")))

@@ -11,6 +11,7 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from ..actions import with_ids
 from ..i18n import t
 from ..safetext import safe_text
 
@@ -20,7 +21,7 @@ class MessageScreen(Screen[None]):
     MessageScreen { align: center middle; }
     #box { width: 70; height: auto; border: thick $warning; padding: 1 2; }
     """
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter,escape,q", "close", t("action.close"))]
+    BINDINGS: ClassVar[list[BindingType]] = with_ids(Binding("enter,escape,q", "close", t("action.close")))
 
     def __init__(self, title: str, text: str, *, quit_on_close: bool = False) -> None:
         super().__init__()

@@ -15,18 +15,21 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
-from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
+from textual.worker import Worker
 
-from ..client.errors import Offline
+from ..actions import with_ids
+from ..client.errors import ClientError, Offline
 from ..client.models import PatientSummary, PhoneMessageResult, Target
-from ..i18n import t, tn
+from ..host import ReportsFailures
+from ..i18n import short_date, t, tn
 from ..safetext import safe_text
+from .dialogs import Dialog
 from .forward import fill_targets, filter_targets
 
 if TYPE_CHECKING:
-    from ..app import HelsamiApp
+    from ..host import AppHost
 
 
 def parse_birth_date(text: str) -> dt.date | None:
@@ -46,15 +49,16 @@ def parse_birth_date(text: str) -> dt.date | None:
 
 
 def patient_line(p: PatientSummary) -> Text:
-    born = p.birth_date.strftime("%d.%m.%Y") if p.birth_date else "–"
-    return Text.assemble(safe_text(p.name, multiline=False, style="bold"), f"  ·  {born}  ·  {t('patient.nid')} ",
-                         safe_text(p.national_id, multiline=False))
+    born = short_date(p.birth_date) if p.birth_date else "–"
+    return Text.assemble(
+        safe_text(p.name, multiline=False, style="bold"),
+        f"  ·  {born}  ·  {t('patient.nid')} ",
+        safe_text(p.national_id, multiline=False),
+    )
 
 
-class PhoneMessageScreen(ModalScreen["PhoneMessageResult | None"]):
+class PhoneMessageScreen(ReportsFailures, Dialog["PhoneMessageResult | None"]):
     CSS = """
-    PhoneMessageScreen { align: center middle; }
-    #dialog { width: 96%; height: 96%; border: thick $primary; background: $surface; padding: 0 1; }
     #find { height: 1; }
     #find Input { width: 1fr; margin-right: 1; }
     #patients { height: 4; background: $boost; }
@@ -62,10 +66,10 @@ class PhoneMessageScreen(ModalScreen["PhoneMessageResult | None"]):
     #targets { height: 3; background: $boost; }
     .label { height: 1; color: $text-muted; }
     """
-    BINDINGS: ClassVar[list[BindingType]] = [
+    BINDINGS: ClassVar[list[BindingType]] = with_ids(
         Binding("f5", "send", t("action.send"), priority=True),
         Binding("escape", "cancel", t("action.cancel"), priority=True),
-    ]
+    )
 
     def __init__(self, default_target: str | None = None) -> None:
         super().__init__()
@@ -80,7 +84,7 @@ class PhoneMessageScreen(ModalScreen["PhoneMessageResult | None"]):
         self.result: PhoneMessageResult | None = None
 
     @property
-    def happ(self) -> HelsamiApp:
+    def happ(self) -> AppHost:
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
@@ -114,26 +118,21 @@ class PhoneMessageScreen(ModalScreen["PhoneMessageResult | None"]):
             self.query_one("#name", Input).focus()
             return
         birth = parse_birth_date(birth_text) if birth_text else None
-        if birth_text and birth is None:
+        if birth is None:  # the portal looks a patient up by name only with the exact birth date
             self.notify(t("phone.bad_date"), severity="warning")
             self.query_one("#birth", Input).focus()
             return
         self.search(name, birth)
 
-    @work(exclusive=True, group="search")
+    @work(exclusive=True, group="search", exit_on_error=False)
     async def search(self, name: str, birth: dt.date | None) -> None:
-        try:
-            found = await self.happ.client.search_patients(name, birth, today=self.happ.today())
-        except Exception as e:  # noqa: BLE001
-            self.happ.report(e)
-            return
+        found = await self.happ.client.search_patients(name, birth, today=self.happ.today())
         try:
             self.patients = found
             box = self.query_one("#patients", OptionList)
             box.clear_options()
             box.add_options([Option(patient_line(p)) for p in found])
-            self.query_one("#found", Static).update(
-                tn("phone.found", len(found)) if found else t("phone.no_patients"))
+            self.query_one("#found", Static).update(tn("phone.found", len(found)) if found else t("phone.no_patients"))
             if found:
                 box.highlighted = 0
                 box.focus()
@@ -144,7 +143,8 @@ class PhoneMessageScreen(ModalScreen["PhoneMessageResult | None"]):
     def _patient(self, event: OptionList.OptionSelected) -> None:
         self.patient = self.patients[event.option_index]
         self.query_one("#chosen", Static).update(
-            Text.assemble(Text(t("phone.patient") + ": ", style="bold"), patient_line(self.patient)))
+            Text.assemble(Text(t("phone.patient") + ": ", style="bold"), patient_line(self.patient))
+        )
         self.query_one("#subject", Input).focus()
 
     @on(Input.Submitted, "#subject")
@@ -152,13 +152,9 @@ class PhoneMessageScreen(ModalScreen["PhoneMessageResult | None"]):
         self.query_one("#text", TextArea).focus()
 
     # -- where it goes ------------------------------------------------------------------------
-    @work(exclusive=True, group="targets")
+    @work(exclusive=True, group="targets", exit_on_error=False)
     async def load_targets(self) -> None:
-        try:
-            self.targets = await self.happ.client.forward_targets()
-        except Exception as e:  # noqa: BLE001
-            self.happ.report(e)
-            return
+        self.targets = await self.happ.client.forward_targets()
         try:
             self.show_targets(self.query_one("#target-filter", Input).value)
             if self.default_target and self.target is None:
@@ -190,12 +186,15 @@ class PhoneMessageScreen(ModalScreen["PhoneMessageResult | None"]):
     def _choose(self, target: Target) -> None:
         self.target = target
         self.query_one("#target-chosen", Static).update(
-            Text.assemble(Text(t("forward.to") + ": ", style="bold"), safe_text(target.name, multiline=False)))
+            Text.assemble(Text(t("forward.to") + ": ", style="bold"), safe_text(target.name, multiline=False))
+        )
 
     def on_key(self, event: Any) -> None:
         box = self.query_one("#targets", OptionList)
         if event.key in ("up", "down") and self.query_one("#target-filter", Input).has_focus and box.option_count:
-            box.highlighted = max(0, min(box.option_count - 1, (box.highlighted or 0) + (1 if event.key == "down" else -1)))
+            box.highlighted = max(
+                0, min(box.option_count - 1, (box.highlighted or 0) + (1 if event.key == "down" else -1))
+            )
             event.stop()
 
     # -- sending ------------------------------------------------------------------------------
@@ -219,20 +218,26 @@ class PhoneMessageScreen(ModalScreen["PhoneMessageResult | None"]):
         self.sending = True
         self.send(self.patient.ref, self.target, subject, text)
 
-    @work(exclusive=True, group="send")
+    def worker_failed(self, worker: Worker[Any]) -> None:
+        if worker.group == "send":  # what was typed stays, to send again
+            self.sending = False
+
+    @work(exclusive=True, group="send", exit_on_error=False)
     async def send(self, patient_ref: str, target: Target, subject: str, text: str) -> None:
         try:
-            result = await self.happ.client.phone_message(patient_ref, target.ref, subject, text, self.message_id,
-                                                          now=self.happ.now())
+            result = await self.happ.client.phone_message(
+                patient_ref, target.ref, subject, text, self.message_id, now=self.happ.now()
+            )
         except Offline:
             self.sending = False
             self.happ.report(Offline(t("phone.offline")))
             return
-        except Exception as e:  # noqa: BLE001
+        except ClientError as e:
             self.sending = False
             self.happ.report(e)
             return
         self.result = result
-        self.app.notify(t("phone.sent_again") if result.replayed else t("phone.sent", name=target.name),
-                        timeout=5, markup=False)
+        self.app.notify(
+            t("phone.sent_again") if result.replayed else t("phone.sent", name=target.name), timeout=5, markup=False
+        )
         self.dismiss(result)

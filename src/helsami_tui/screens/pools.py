@@ -9,21 +9,18 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
+from ..actions import with_ids
 from ..client.models import Pool
 from ..i18n import t, tn
 from ..safetext import safe_text
+from .dialogs import Dialog
 
 
-class PoolPicker(ModalScreen[int | None]):
-    CSS = """
-    PoolPicker { align: center middle; }
-    #dialog { width: 80%; height: auto; max-height: 90%; border: thick $primary; background: $surface; }
-    """
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", t("action.cancel"))]
+class PoolPicker(Dialog[int | None]):
+    BINDINGS: ClassVar[list[BindingType]] = with_ids(Binding("escape", "cancel", t("action.cancel")))
 
     def __init__(self, pools: list[Pool], current: int) -> None:
         super().__init__()
@@ -34,8 +31,9 @@ class PoolPicker(ModalScreen[int | None]):
         opts = []
         for p in self.pools:
             name = safe_text(t("inbox.mine") if not p.id else p.name, multiline=False, style="bold")
-            counts = ", ".join([tn("count.new", p.waiting), tn("count.urgent", p.urgent),
-                                tn("count.overdue", p.overdue)])
+            counts = ", ".join(
+                [tn("count.new", p.waiting), tn("count.urgent", p.urgent), tn("count.overdue", p.overdue)]
+            )
             opts.append(Option(Text.assemble(name, "  ", counts)))
         with Vertical(id="dialog"):
             yield Static(Text(t("inbox.pools"), style="bold"))

@@ -14,12 +14,16 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from ..client.models import PortalStatus, Queue
-from ..i18n import format_age, t
+from ..actions import with_ids
+from ..client.errors import ClientError
+from ..client.models import NotificationHealth, PortalStatus, Queue
+from ..host import ReportsFailures
+from ..i18n import format_age, format_datetime, t, tn
+from ..refusals import error_text
 from ..safetext import safe_text
 
 if TYPE_CHECKING:
-    from ..app import HelsamiApp
+    from ..host import AppHost
 
 
 def _minutes(value: float | None) -> str:
@@ -53,7 +57,7 @@ def queues_text(queues: list[Queue]) -> Text:
     """Every inbox: set-up, members, depth. Inbox and staff names are directory data."""
     names = {q.id: q.name for q in queues}
     out = Text()
-    out.append(t("support.count", n=len(queues)) + "\n\n", style="bold")
+    out.append(tn("support.count", len(queues)) + "\n\n", style="bold")
     for q in queues:
         out.append_text(safe_text(q.name, multiline=False, style="bold"))
         if not q.active:
@@ -67,14 +71,15 @@ def queues_text(queues: list[Queue]) -> Text:
         out.append("\n  ")
         out.append(f"{t('support.backup')}: ")
         backup_id = q.backup.removeprefix("HealthcareService/")
-        out.append_text(safe_text(names.get(backup_id, backup_id) if backup_id else t("support.none"),
-                                  multiline=False))
+        out.append_text(safe_text(names.get(backup_id, backup_id) if backup_id else t("support.none"), multiline=False))
         if backup_id:
             out.append(f", {t('support.delay')} {_minutes(q.delay_minutes)}")
         out.append(f" · {t('support.response')}: {_response(q)}\n  ")
         oldest = format_age(q.oldest_unopened_seconds) if q.oldest_unopened_seconds is not None else "–"
-        out.append(f"{t('support.waiting')}: {q.waiting} · {t('support.claimed')}: {q.claimed} · "
-                   f"{t('support.oldest')}: {oldest} · {t('support.escalated')}: {q.escalated_last_24h}\n  ")
+        out.append(
+            f"{t('support.waiting')}: {q.waiting} · {t('support.claimed')}: {q.claimed} · "
+            f"{t('support.oldest')}: {oldest} · {t('support.escalated')}: {q.escalated_last_24h}\n  "
+        )
         out.append(f"{t('support.members')}: ")
         if not q.member_list:
             out.append(t("support.none"))
@@ -91,23 +96,70 @@ def queues_text(queues: list[Queue]) -> Text:
     return out
 
 
-_ROLES = ("physician", "nurse", "switchboard", "it-support", "privacy-officer")
+_ROLES = ("physician", "nurse", "switchboard", "it-support", "privacy-officer", "library-editor")
 
 
-class SupportScreen(Screen[None]):
+def _channel(name: str) -> str:
+    return t(f"support.notify.channel.{name}") if name in ("email", "sms") else name
+
+
+def _error(code: str) -> str:
+    if code == "expired":
+        return t("support.notify.expired")
+    if code.startswith("gave-up:"):
+        return f"{t('support.notify.gave_up')} ({code.removeprefix('gave-up:')})"
+    return code
+
+
+def notifications_text(h: NotificationHealth, shown: int = 5) -> Text:
+    """The notification outbox: channels, counts, the oldest waiting and the latest failures (codes)."""
+    out = Text(t("support.notify.title") + "\n", style="bold")
+    if not h.supported:
+        out.append(t("support.notify.unsupported") + "\n\n")
+        return out
+    channels = ", ".join(_channel(c) for c in h.channels) or t("support.notify.none_set_up")
+    out.append("  ")
+    out.append_text(safe_text(t("support.notify.channels", channels=channels), multiline=False))
+    out.append(
+        "\n  "
+        + t("support.notify.counts", sent=h.sent, pending=h.pending, retrying=h.retrying, failed=h.failed_last_24h)
+    )
+    if h.oldest_pending_seconds is not None:
+        out.append(" · " + t("support.notify.oldest", age=format_age(h.oldest_pending_seconds)))
+    out.append("\n  ")
+    if not h.failures:
+        out.append(t("support.notify.no_failures") + "\n\n")
+        return out
+    out.append(t("support.notify.latest") + "\n")
+    for f in h.failures[:shown]:
+        when = format_datetime(f.failed) if f.failed is not None else "–"
+        out.append("    ")
+        out.append_text(
+            safe_text(
+                f"{when} · {_channel(f.channel)} · {tn('support.notify.attempts', f.attempts)} · {_error(f.error)}",
+                multiline=False,
+            )
+        )
+        out.append("\n")
+    out.append("\n")
+    return out
+
+
+class SupportScreen(ReportsFailures, Screen[None]):
     CSS = """
     #support-head { height: auto; padding: 0 1; background: $panel; }
     #support-body { height: 1fr; padding: 0 1; }
     """
-    BINDINGS: ClassVar[list[BindingType]] = [
+    BINDINGS: ClassVar[list[BindingType]] = with_ids(
         Binding("f5", "reload", t("action.refresh")),
         Binding("q", "app.quit", t("action.quit")),
-    ]
+    )
 
     def compose(self) -> ComposeResult:
         yield Static(Text(t("support.title"), style="bold"), id="support-head")
         with VerticalScroll(id="support-body"):
             yield Static(Text(t("app.loading")), id="portal")
+            yield Static(Text(""), id="notifications")
             yield Static(Text(""), id="queues")
         yield Footer()
 
@@ -120,9 +172,9 @@ class SupportScreen(Screen[None]):
     def retranslate(self) -> None:
         self.load()
 
-    @work(exclusive=True)
+    @work(exclusive=True, exit_on_error=False)
     async def load(self) -> None:
-        app: HelsamiApp = self.app  # type: ignore[assignment]
+        app: AppHost = self.app  # type: ignore[assignment]
         me = app.me
         head = Text(t("support.title") + "\n", style="bold")
         if me is not None:
@@ -139,9 +191,17 @@ class SupportScreen(Screen[None]):
         except NoMatches:
             return
         try:
+            outbox = notifications_text(await app.client.notifications())
+        except ClientError as e:
+            outbox = safe_text(error_text(e))
+        try:
+            self.query_one("#notifications", Static).update(outbox)
+        except NoMatches:
+            return
+        try:
             queues = await app.client.queues()
-        except Exception as e:  # noqa: BLE001
-            body = safe_text(str(e))
+        except ClientError as e:
+            body = safe_text(error_text(e))
         else:
             body = queues_text(queues)
         try:

@@ -23,11 +23,8 @@ is passed through ``safe_text`` again when its line is rendered.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import ClassVar, Literal, Protocol, runtime_checkable
+from typing import ClassVar
 
-from rich.style import Style
-from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
@@ -36,109 +33,15 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from helsami_tui.safetext import is_safe, safe_text
+from helsami_tui.rows import Column, EmptySource as _EmptySource, Row, RowSource, layout_columns
 
-__all__ = ["Column", "Row", "RowSource", "VirtualList"]
+from .list_lines import ListLines
+from .list_updates import LiveUpdates
 
-Justify = Literal["left", "center", "right"]
-
-CURSOR_GUTTER = "▶ "
-PLAIN_GUTTER = "  "
-GUTTER_WIDTH = 2
-PLACEHOLDER = "…"
-KEY_SEARCH_WINDOW = 256
-"""How far (in rows, each way) the list looks for the cursor's key after a live update."""
+__all__ = ["Column", "Row", "RowSource", "VirtualList", "layout_columns"]
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
-    """One row: already-safe cells (one per column), a stable key and an optional marker.
-
-    The marker is shown in a narrow column before the cells, e.g. ``"!!"`` for priority or
-    ``"●"`` for unread; it must be text (never colour alone).
-    """
-
-    cells: tuple[Text, ...]
-    key: str
-    marker: Text | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Column:
-    """A column: fixed ``width`` in cells, or a share (``ratio``) of what is left.
-
-    A column with neither gets ``ratio=1``.  ``min_width`` is the least a ratio column shrinks to.
-    """
-
-    key: str
-    label: str
-    width: int | None = None
-    ratio: int | None = None
-    min_width: int = 1
-    justify: Justify = "left"
-
-
-@runtime_checkable
-class RowSource(Protocol):
-    """Where the rows come from (a paged cache in the app, a list in tests)."""
-
-    def __len__(self) -> int:
-        """Known row count (may grow)."""
-        ...
-
-    def row(self, index: int) -> Row | None:
-        """The row at ``index``, or ``None`` if it is not loaded yet (a placeholder is drawn)."""
-        ...
-
-    def want(self, start: int, stop: int) -> None:
-        """Hint: rows ``start:stop`` are about to be shown.
-
-        Must return at once; the source loads them asynchronously and the app then calls
-        ``VirtualList.refresh_rows()``.
-        """
-        ...
-
-
-class _EmptySource:
-    def __len__(self) -> int:
-        return 0
-
-    def row(self, index: int) -> Row | None:
-        return None
-
-    def want(self, start: int, stop: int) -> None:
-        return None
-
-
-def layout_columns(columns: list[Column], width: int) -> list[int]:
-    """Cell widths of ``columns`` sharing ``width`` cells with one space between columns.
-
-    Fixed columns get their width; ratio columns share the rest (at least ``min_width``).  If
-    there is not enough room the line is longer than ``width`` and is cropped at the right.
-    """
-    if not columns:
-        return []
-    available = max(0, width - (len(columns) - 1))
-    fixed = sum(c.width for c in columns if c.width is not None)
-    ratios = [(c.ratio or 1) if c.width is None else 0 for c in columns]
-    total_ratio = sum(ratios)
-    remaining = max(0, available - fixed)
-    widths: list[int] = []
-    given = 0
-    ratio_seen = 0
-    for column, ratio in zip(columns, ratios, strict=True):
-        if column.width is not None:
-            widths.append(column.width)
-            continue
-        ratio_seen += ratio
-        # cumulative rounding so the shares add up exactly to `remaining`
-        share = (remaining * ratio_seen) // total_ratio - given
-        given += share
-        widths.append(max(column.min_width, share))
-    return widths
-
-
-class VirtualList(ScrollView, can_focus=True):
+class VirtualList(ListLines, LiveUpdates, ScrollView, can_focus=True):
     """A fast list over a :class:`RowSource`; see the module docstring."""
 
     DEFAULT_CSS = """
@@ -292,58 +195,6 @@ class VirtualList(ScrollView, can_focus=True):
             if row is not None:
                 self._cursor_key = row.key
 
-    def rows_inserted(self, at_index: int, count: int) -> None:
-        """``count`` rows were inserted at ``at_index`` in the source.
-
-        The cursor stays on the same item (its index moves by ``count`` when the rows came in at
-        or above it; if the source's row at the new index has another key, the item is looked up
-        by key nearby).  When rows came in above the viewport the viewport moves with them, so
-        what the user reads does not jump; at the very top (scroll 0) new rows appear on screen.
-        No ``Highlighted`` message is posted: the highlighted item is unchanged.
-        """
-        if count <= 0:
-            return
-        was_empty = self._row_count == 0
-        old_key = None if was_empty else self.cursor_key
-        scroll_y = self.scroll_offset.y
-        if not was_empty and at_index <= self._cursor:
-            self._cursor += count
-        self._bump()
-        if scroll_y > 0 and at_index <= scroll_y:
-            self.scroll_to(y=scroll_y + count, animate=False)
-        if was_empty:
-            self._cursor_key = None
-        else:
-            self._relocate_cursor(old_key)
-        self._clamp_cursor()
-        self._scroll_cursor_into_view()
-
-    def rows_removed(self, at_index: int, count: int) -> None:
-        """``count`` rows starting at ``at_index`` were removed from the source.
-
-        A cursor below the removed rows stays on its item; a cursor inside them moves to the row
-        that now takes their place (and a ``Highlighted`` message is posted).
-        """
-        if count <= 0:
-            return
-        old_key = self.cursor_key
-        scroll_y = self.scroll_offset.y
-        removed_cursor = at_index <= self._cursor < at_index + count
-        if self._cursor >= at_index + count:
-            self._cursor -= count
-        elif removed_cursor:
-            self._cursor = at_index
-        self._bump()
-        if scroll_y > 0 and at_index < scroll_y:
-            self.scroll_to(y=max(0, scroll_y - min(count, scroll_y - at_index)), animate=False)
-        self._clamp_cursor()
-        if removed_cursor:
-            self._cursor_key = None
-            self._post_highlighted()
-        else:
-            self._relocate_cursor(old_key)
-        self._scroll_cursor_into_view()
-
     def move_cursor(self, index: int, *, scroll: bool = True) -> None:
         """Put the cursor on row ``index`` (clamped), scroll it into view, post ``Highlighted``."""
         if self._row_count == 0:
@@ -453,84 +304,6 @@ class VirtualList(ScrollView, can_focus=True):
             self._line_cache[cache_key] = strip
         return strip
 
-    def _widths(self, width: int) -> list[int]:
-        widths = self._column_widths_cache.get(width)
-        if widths is None:
-            marker = self._marker_width + 1 if self._marker_width else 0
-            widths = layout_columns(self._columns, width - GUTTER_WIDTH - marker)
-            self._column_widths_cache[width] = widths
-        return widths
-
-    def _column_at(self, x: int) -> str | None:
-        position = GUTTER_WIDTH + (self._marker_width + 1 if self._marker_width else 0)
-        for column, cell_width in zip(
-            self._columns, self._widths(self.scrollable_content_region.width), strict=True
-        ):
-            if position <= x < position + cell_width:
-                return column.key
-            position += cell_width + 1
-        return None
-
-    def _line_text(
-        self, cells: list[Text], marker: Text | None, gutter: str, style: Style, width: int
-    ) -> Text:
-        line = Text(gutter, style=style, no_wrap=True, end="")
-        if self._marker_width:
-            marker_cell = self._fit(marker, self._marker_width, "left") if marker is not None else None
-            line.append_text(marker_cell if marker_cell is not None else Text(" " * self._marker_width))
-            line.append(" ")
-        widths = self._widths(width)
-        for position, (column, cell_width) in enumerate(zip(self._columns, widths, strict=True)):
-            if position:
-                line.append(" ")
-            cell = cells[position] if position < len(cells) else Text("")
-            line.append_text(self._fit(cell, cell_width, column.justify))
-        return line
-
-    @staticmethod
-    def _fit(cell: Text, width: int, justify: Justify) -> Text:
-        if not is_safe(cell.plain):
-            cell = safe_text(
-                cell.plain, style=cell.style if isinstance(cell.style, Style) else "", multiline=False
-            )
-        else:
-            cell = cell.copy()
-        cell.truncate(width, overflow="ellipsis")
-        cell.align(justify, width)
-        return cell
-
-    def _to_strip(self, line: Text, width: int, style: Style) -> Strip:
-        # Text.render() drops the Text's own base style when it has no spans: apply it here.
-        segments = list(line.render(self.app.console))
-        return Strip(segments).apply_style(style).crop_extend(0, width, style)
-
-    def _render_header(self, width: int) -> Strip:
-        strip = self._header_cache.get(width)
-        if strip is None:
-            style = self.get_component_rich_style("virtual-list--header")
-            labels = [safe_text(column.label, multiline=False) for column in self._columns]
-            strip = self._to_strip(self._line_text(labels, None, PLAIN_GUTTER, style, width), width, style)
-            self._header_cache[width] = strip
-        return strip
-
-    def _render_row(self, row: Row | None, width: int, highlighted: bool) -> Strip:
-        gutter = CURSOR_GUTTER if highlighted else PLAIN_GUTTER
-        if highlighted:
-            style = self.get_component_rich_style("virtual-list--cursor")
-        else:
-            style = self.rich_style
-        if row is None:
-            placeholder_style = style + self.get_component_rich_style(
-                "virtual-list--placeholder", partial=True
-            )
-            line = Text(gutter, style=placeholder_style, no_wrap=True, end="")
-            if self._marker_width:
-                line.append(" " * (self._marker_width + 1))
-            line.append(PLACEHOLDER)
-            return self._to_strip(line, width, placeholder_style)
-        line = self._line_text(list(row.cells), row.marker, gutter, style, width)
-        return self._to_strip(line, width, style)
-
     # ------------------------------------------------------------------ internals
 
     def _bump(self) -> None:
@@ -563,34 +336,3 @@ class VirtualList(ScrollView, can_focus=True):
 
     def _post_highlighted(self) -> None:
         self.post_message(self.Highlighted(self, self._cursor, self.cursor_key))
-
-    def _find_key(self, key: str, around: int) -> int | None:
-        """Index of the row with ``key``: the source's ``index_of`` if it has one, else a bounded
-        search among loaded rows near ``around`` (never a scan of all rows)."""
-        index_of = getattr(self._source, "index_of", None)
-        if callable(index_of):
-            found = index_of(key)
-            return found if isinstance(found, int) else None
-        for distance in range(KEY_SEARCH_WINDOW + 1):
-            for index in (around - distance, around + distance) if distance else (around,):
-                if 0 <= index < self._row_count:
-                    row = self._source.row(index)
-                    if row is not None and row.key == key:
-                        return index
-        return None
-
-    def _relocate_cursor(self, old_key: str | None) -> None:
-        """After a live update, keep the cursor on ``old_key`` if the row at the cursor differs."""
-        if old_key is None or self._row_count == 0:
-            self._cursor_key = None
-            return
-        row = self._source.row(self._cursor)
-        if row is None:
-            self._cursor_key = old_key  # not loaded: trust the arithmetic
-            return
-        if row.key != old_key:
-            found = self._find_key(old_key, self._cursor)
-            if found is not None:
-                self._cursor = found
-                row = self._source.row(found)
-        self._cursor_key = row.key if row is not None else old_key

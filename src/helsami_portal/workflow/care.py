@@ -1,0 +1,219 @@
+"""The bases of a care relation: why a staff member may see a patient's data.
+
+A care relation comes only from what the caller did not make themselves (docs/auth.md):
+
+- the patient has the caller as regular GP (`Patient.generalPractitioner`, from the GP register);
+- an open inbox item for the patient, in an inbox the caller works in or held by the caller, that
+  the patient sent, the portal routed (results, the safety net, the routing table) or a colleague
+  placed there (forwarded, or registered from a phone call);
+- an appointment of the patient with the caller (`Appointment.participant`).
+
+A closed item still counts, for `RECENT_ITEM`, for the staff member who held it when it was closed.
+
+For the switchboard (no clinical role) an inbox item opens the messages of that item's own thread
+only, not the patient's other conversations (with mental health, say): it routes, it does not treat.
+
+An item the caller placed themself (a phone message they registered, an item they forwarded)
+gives them no care relation; it lets them read that item's own thread, and nothing else
+(`own item`). Outside these, only break-the-glass opens a patient's data.
+
+Each basis is a stable text that the access log stores as `purposeOfUse.text`, so the privacy
+officer (and the patient) can tell which kind of relation a read rested on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from ..auth.principal import Principal
+from ..fhir import conventions as c, timeutil
+from ..fhir.registry import first_code, ref_of
+from ..store import relations
+from ..store.store import Tx, loads
+
+Resource = dict[str, Any]
+
+GP = "care relation: regular GP (fastlege)"
+FROM_PATIENT = "care relation: inbox item from the patient"
+FROM_COLLEAGUE = "care relation: inbox item placed by a colleague"
+FROM_PORTAL = "care relation: inbox item routed by the portal"
+APPOINTMENT = "care relation: appointment with the staff member"
+OWN_ITEM = "own item: an inbox item the staff member placed, and its thread"
+BASES = (GP, FROM_PATIENT, FROM_COLLEAGUE, FROM_PORTAL, APPOINTMENT, OWN_ITEM)
+
+# Item types a patient starts (a message, a renewal request, a questionnaire, an appointment request,
+# a call the patient made); other types (results) are made by the portal.
+PATIENT_STARTED = frozenset({"message", "renewal", "questionnaire", "appointment", "phone-message"})
+ENDED_APPOINTMENT = frozenset({"cancelled", "entered-in-error", "noshow"})
+MAX_ITEMS = 200  # open items of one patient looked at for a basis
+# How long a closed inbox item still counts as a care relation of the staff member who held it.
+RECENT_ITEM = dt.timedelta(days=30)
+
+
+def placed_by(t: Resource) -> str:
+    """Who put the item in its current inbox: the staff member who registered or forwarded it,
+    else its requester (the patient); "" when the portal's routing made it."""
+    for ext in t.get("extension") or []:
+        if isinstance(ext, dict) and ext.get("url") == c.EXT_PLACED_BY:
+            return ref_of(ext.get("valueReference"))
+    return ref_of(t.get("requester"))
+
+
+def set_placed_by(t: Resource, who: str) -> None:
+    """Record (in place) that `who` put the item in its current inbox."""
+    exts = [e for e in t.get("extension") or [] if not (isinstance(e, dict) and e.get("url") == c.EXT_PLACED_BY)]
+    exts.append({"url": c.EXT_PLACED_BY, "valueReference": {"reference": who}})
+    t["extension"] = exts
+
+
+def _item_basis(t: Resource, by: str) -> str:
+    if by.startswith("Practitioner/"):
+        return FROM_COLLEAGUE
+    if by.startswith(("Patient/", "RelatedPerson/")):
+        return FROM_PATIENT
+    code = first_code(t.get("code"), c.TASK_TYPE)
+    return FROM_PATIENT if code in PATIENT_STARTED else FROM_PORTAL
+
+
+def _is_gp(tx: Tx, p: Principal, patient_id: str) -> bool:
+    patient = tx.get("Patient", patient_id)
+    return patient is not None and any(ref_of(g) == p.ref for g in patient.get("generalPractitioner") or [])
+
+
+def _items(tx: Tx, p: Principal, patient_id: str, focus: str, thread_only: bool) -> tuple[str | None, bool]:
+    """(the basis an open item gives, whether the caller placed an open item about `focus`).
+    `thread_only`: only an item about `focus` itself counts."""
+    # Open items in the caller's inboxes or held by them, and items the caller held when they were
+    # closed, recently: the clinician who answered, confirmed or released can read what was done and
+    # follow it up; the rest of the inbox cannot.
+    recent = timeutil.instant(timeutil.parse(tx.now) - RECENT_ITEM)
+    rows = relations.items_of_patient(tx, patient_id, p.pools, p.ref, recent, MAX_ITEMS)
+    own = False
+    for (content,) in rows:
+        t = loads(content)
+        by = placed_by(t)
+        if by == p.ref:  # made or moved here by the caller: no care relation from it
+            own = own or (bool(focus) and ref_of(t.get("focus")) == focus)
+            continue
+        if thread_only and not (focus and ref_of(t.get("focus")) == focus):
+            continue
+        return _item_basis(t, by), own
+    return None, own
+
+
+def _appointment(tx: Tx, p: Principal, patient_id: str) -> bool:
+    rows = relations.appointments_of(tx, patient_id, MAX_ITEMS)
+    for (content,) in rows:
+        appt = loads(content)
+        if appt.get("status") in ENDED_APPOINTMENT:
+            continue
+        if any(
+            ref_of((part or {}).get("actor")) == p.ref
+            for part in appt.get("participant") or []
+            if isinstance(part, dict) and part.get("status") != "declined"
+        ):
+            return True
+    return False
+
+
+def break_glass_reason(tx: Tx, p: Principal, patient_id: str) -> str | None:
+    """The reason of this staff member's unexpired break-the-glass access to the patient, if any."""
+    if not p.is_staff or not patient_id:
+        return None
+    reason = relations.break_glass_reason(tx, p.id, patient_id, tx.now)
+    if reason is not None:
+        return f"break the glass: {reason}"
+    return None
+
+
+def bases_of(
+    tx: Tx,
+    p: Principal,
+    patient_ids: list[str],
+    *,
+    known: dict[str, Resource] | None = None,
+    known_tasks: dict[str, Resource] | None = None,
+) -> dict[str, str | None]:
+    """`basis(tx, p, pid)` for each of `patient_ids` (no focus), with one query for the regular GPs
+    and one for the inbox items of all of them; only a patient that neither gives a basis is looked
+    at alone (appointments, own items, break-the-glass), as `basis` does. `known`: Patient
+    resources already read, by id (not read again); `known_tasks`: Tasks already read in this
+    transaction, by id (an inbox page's rows: their JSON is not read again)."""
+    ids = sorted({pid for pid in patient_ids if pid})
+    out: dict[str, str | None] = {}
+    if not p.is_staff or not ids:
+        return {pid: None for pid in ids}
+    known = known or {}
+    patients = [known[pid] for pid in ids if pid in known]
+    patients += tx.get_many(f"Patient/{pid}" for pid in ids if pid not in known)
+    for pat in patients:
+        if any(ref_of(g) == p.ref for g in pat.get("generalPractitioner") or []):
+            out[str(pat["id"])] = GP
+    rest = [pid for pid in ids if pid not in out]
+    if rest:
+        recent = timeutil.instant(timeutil.parse(tx.now) - RECENT_ITEM)
+        limit = MAX_ITEMS * len(rest)
+        rows = relations.items_of_patients(tx, rest, p.pools, p.ref, recent, limit + 1)
+        if len(rows) <= limit:  # else some patients' items may be missing: each is looked at alone
+            by_patient: dict[str, list[Any]] = {}
+            for row in rows:
+                by_patient.setdefault(row.patient, []).append(row)
+            queues: dict[str, list[str]] = {}
+            for pid, items in by_patient.items():
+                # In `_items`' order: open items first, oldest first; its first MAX_ITEMS only.
+                items.sort(key=lambda r: (r.status not in c.OPEN_STATUSES, r.authored, r.id))
+                queues[pid] = [row.id for row in items[:MAX_ITEMS]]
+            out.update(_first_item_bases(tx, p, queues, known_tasks or {}))
+        # A patient without a GP, item or cut short: the other bases, alone, as `basis` finds them.
+        rest = [pid for pid in rest if pid not in out]
+    for pid in rest:
+        out[pid] = basis(tx, p, pid)
+    return out
+
+
+def _first_item_bases(tx: Tx, p: Principal, queues: dict[str, list[str]], known: dict[str, Resource]) -> dict[str, str]:
+    """For each patient, the basis the first of its items (`queues`: Task ids in `_items`' order)
+    that the caller did not place gives, if one does. The JSON is read only of the items looked at:
+    each patient's first item (most often the one that decides), then the rest of the patients still
+    undecided, one query each."""
+    out: dict[str, str] = {}
+    contents: dict[str, Resource] = dict(known)
+    rounds = [{pid: ids[:1] for pid, ids in queues.items()}, {pid: ids[1:] for pid, ids in queues.items()}]
+    for ahead in rounds:
+        ahead = {pid: ids for pid, ids in ahead.items() if pid not in out and ids}
+        missing = sorted({tid for ids in ahead.values() for tid in ids if tid not in contents})
+        for i in range(0, len(missing), 500):  # under SQLite's bind limit
+            contents.update((str(t["id"]), t) for t in tx.get_many(f"Task/{tid}" for tid in missing[i : i + 500]))
+        for pid, ids in ahead.items():
+            for tid in ids:
+                t = contents.get(tid)
+                if t is None:
+                    continue
+                by = placed_by(t)
+                if by == p.ref:  # made or moved here by the caller: no care relation from it
+                    continue
+                out[pid] = _item_basis(t, by)
+                break
+    return out
+
+
+def basis(tx: Tx, p: Principal, patient_id: str, *, focus: str = "", thread_only: bool = False) -> str | None:
+    """The basis of this staff member's access to the patient's data, or None.
+
+    `focus` names the thread or record the read is about (a thread header `Communication/<id>`):
+    the caller's own item about it gives access to it alone (`OWN_ITEM`). `thread_only`: an inbox
+    item gives access to its own thread only (the switchboard's messages: `access.require_patient_access`).
+    """
+    if not p.is_staff or not patient_id:
+        return None
+    if _is_gp(tx, p, patient_id):
+        return GP
+    item, own = _items(tx, p, patient_id, focus, thread_only)
+    if item is not None:
+        return item
+    if _appointment(tx, p, patient_id):
+        return APPOINTMENT
+    if own:
+        return OWN_ITEM
+    return break_glass_reason(tx, p, patient_id)

@@ -1,0 +1,68 @@
+"""The items marked in the inbox for one batch action (as a mail client tags messages).
+
+Textual-free: the inbox screen keeps one `Marks`, the list's rows show a mark character for each
+marked item (never colour alone), and the batch screen acts on `items()`. Each marked item is kept
+in its newest known version, so the batch sends the right `If-Match`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Final
+
+from .client.models import InboxItem
+
+MARK: Final[str] = "✓"  # the mark character of a marked row
+MAX_MARKS: Final[int] = 100  # one batch (the portal's limit of entries per batch)
+
+
+class Marks:
+    def __init__(self) -> None:
+        self._items: dict[str, InboxItem] = {}
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __contains__(self, item_id: object) -> bool:
+        return item_id in self._items
+
+    def items(self) -> list[InboxItem]:
+        """The marked items, in the order they were marked."""
+        return list(self._items.values())
+
+    def toggle(self, item: InboxItem) -> bool:
+        """Mark or unmark one item; returns whether it is marked now (False also when full)."""
+        if item.id in self._items:
+            del self._items[item.id]
+            return False
+        if len(self._items) >= MAX_MARKS:
+            return False
+        self._items[item.id] = item
+        return True
+
+    def mark_all(self, items: Iterable[InboxItem]) -> int:
+        """Mark every item given (up to MAX_MARKS in all); returns how many were newly marked."""
+        added = 0
+        for it in items:
+            if len(self._items) >= MAX_MARKS:
+                break
+            if it.id not in self._items:
+                self._items[it.id] = it
+                added += 1
+        return added
+
+    def full(self) -> bool:
+        return len(self._items) >= MAX_MARKS
+
+    def clear(self) -> int:
+        n = len(self._items)
+        self._items.clear()
+        return n
+
+    def update(self, item: InboxItem) -> None:
+        """A newer version of an item: kept if the item is marked."""
+        if item.id in self._items:
+            self._items[item.id] = item
+
+    def discard(self, item_id: str) -> None:
+        self._items.pop(item_id, None)

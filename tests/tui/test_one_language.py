@@ -1,0 +1,354 @@
+"""One language on screen (issue 13): every screen and every refusal code, in bokmål and in English,
+shows no text of the other language.
+
+The word lists are made from the catalogs: words that only the other language's catalog uses,
+less the words of the synthetic data (patients write Norwegian whatever the staff member's
+language), plus Textual's own English texts. A string that is not in the catalog is English in the
+code (or Norwegian), so its words show up here.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import pathlib
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from helsami_portal.embedded import EmbeddedPortal
+from helsami_tui.app import HelsamiApp
+from helsami_tui.client.api import PortalClient
+from helsami_tui.client.auth import TokenSession, demo_login
+from helsami_tui.client.errors import CLIENT_REASONS, Ref
+from helsami_tui.config import Settings
+from helsami_tui.i18n import CATALOGS, current_language, set_language
+from helsami_tui.refusals import reason_key, reason_text
+from helsami_tui.screens import item_screen
+from helsami_tui.screens.absence import AbsenceScreen
+from helsami_tui.screens.decision import DecisionScreen
+from helsami_tui.screens.forward import ForwardScreen
+from helsami_tui.screens.help import HelpScreen
+from helsami_tui.screens.intake import IntakeScreen
+from helsami_tui.screens.item import ItemScreen
+from helsami_tui.screens.lock import LockScreen
+from helsami_tui.screens.phone import PhoneMessageScreen
+from helsami_tui.screens.reply import ReplyScreen
+from helsami_tui.screens.support import SupportScreen
+
+from .test_decisions import open_tasks, readable_appointments
+from .test_workflows import inbox_ready, notes_of, screen_text, wait_for
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+SIZE = (120, 40)
+WORD = re.compile(r"[A-Za-zÆØÅæøåÉé]+")
+
+
+def words(text: str) -> set[str]:
+    return {w.lower() for w in WORD.findall(text)}
+
+
+def _texts(path: pathlib.Path) -> Iterator[str]:
+    """The prose and name constants of a module (with a space, or capitalised), docstrings left out."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docs = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)}
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and (" " in node.value or node.value[:1].isupper())
+            and id(node) not in docs
+        ):
+            yield node.value
+
+
+def _data_words() -> set[str]:
+    """Words of the synthetic data and of the portal's Norwegian clinical texts (names, messages,
+    medicines, inboxes, warnings), which a screen shows whatever the user's language."""
+    out: set[str] = set()
+    portal = ROOT / "src" / "helsami_portal"
+    for path in [*(portal / "synth").rglob("*.py"), *(portal / "knowledge").rglob("*.py"), portal / "seed.py"]:
+        for text in _texts(path):
+            out |= words(text)
+    return out
+
+
+DATA = _data_words()
+# Textual's own texts, and English words short or common enough to slip through the catalogs.
+EXTRA_EN = {
+    "focus",
+    "next",
+    "previous",
+    "copy",
+    "selected",
+    "quit",
+    "palette",
+    "the",
+    "you",
+    "your",
+    "with",
+    "this",
+    "that",
+    "item",
+    "items",
+    "claimed",
+    "inbox",
+    "reply",
+    "physician",
+    "prescriber",
+    "sign",
+    "again",
+    "not",
+    "already",
+    "only",
+    "loading",
+    "cancel",
+    "close",
+    "search",
+    "help",
+}
+EXTRA_NB = {"ikke", "oppgaven", "innboks", "innboksen", "svar", "lukk", "hjelp", "avbryt", "søk", "allerede"}
+
+
+def _only(lang: str, other: str, extra: set[str]) -> set[str]:
+    mine = set().union(*(words(v) for v in CATALOGS[lang].values()))
+    theirs = set().union(*(words(v) for v in CATALOGS[other].values()))
+    return {w for w in (mine - theirs) | (extra - theirs) if len(w) >= 3} - DATA
+
+
+# Names of keys, printed as on the keyboard in either language.
+KEYS = {"end", "home", "tab", "enter", "esc", "shift", "ctrl", "super", "pgup", "pgdn", "space", "backspace"}
+FOREIGN = {"nb": _only("en", "nb", EXTRA_EN) - KEYS, "en": _only("nb", "en", EXTRA_NB) - KEYS}
+
+
+def foreign_words(text: str, lang: str) -> set[str]:
+    """Words of the other language in `text`; «quoted» technical names (a parameter, a code) aside."""
+    return words(re.sub(r"«[^»]*»", "", text)) & FOREIGN[lang]
+
+
+def test_word_lists_are_not_empty_and_catch_the_old_mix() -> None:
+    assert {"claimed", "focus", "physician"} <= FOREIGN["nb"]
+    assert {"oppgaven", "innboksen"} <= FOREIGN["en"]
+    assert foreign_words("This item was already completed by Marte Lien", "nb")
+    assert foreign_words("Tema: helsami-high-contrast · Focus Next", "nb")
+
+
+# -- every refusal code ---------------------------------------------------------------------
+
+
+def documented_codes() -> list[str]:
+    """The reason codes of the portal's contract (docs/api.md), which the app must know."""
+    doc = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    section = doc.split("## Refusals: reason codes", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"^\| `([a-z0-9-]+)` \|", section, flags=re.M)
+
+
+SAMPLE_ARGS: dict[str, Any] = {
+    "who": Ref("Practitioner/p1", "Marte Lien"),
+    "target": Ref("HealthcareService/s1", "Legekontoret"),
+    "inbox": Ref("HealthcareService/s1", "Legekontoret"),
+    "item": Ref("Task/t1"),
+    "patient": Ref("Patient/x"),
+    "when": dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.UTC),
+    "roles": "physician,nurse",
+    "name": "text",
+    "limit": 20000,
+    "min": 1,
+    "max": 100,
+    "status": 409,
+    "incident": "ab12",
+    "version": 3,
+    "expected": "renewal",
+    "type": "result",
+    "scope": "messages",
+    "action": "reply",
+    "line": 1,
+    "column": 2,
+    "operation": "claim",
+    "modifier": "exact",
+    "key": "priority",
+    "value": "Task:focus",
+    "error": "access_denied",
+    "missing": "thread",
+    "warnings": "interaction",
+    "code": "x",
+}
+
+
+@pytest.mark.parametrize("lang", ["nb", "en"])
+def test_every_refusal_code_reads_in_one_language(lang: str) -> None:
+    before = current_language()
+    set_language(lang)
+    try:
+        codes = documented_codes() + list(CLIENT_REASONS)
+        assert len(codes) > 100
+        for code in codes:
+            assert reason_key(code), f"no sentence for {code}"
+            text = reason_text(code, SAMPLE_ARGS)
+            assert "{" not in text and "}" not in text, (code, text)
+            assert not foreign_words(text, lang), (code, text, foreign_words(text, lang))
+        # names instead of ids, local time
+        text = reason_text("claimed-by-other", SAMPLE_ARGS)
+        assert "Marte Lien" in text and "10:30" in text and "Practitioner/" not in text
+        # an unknown code: a sentence in the language, with the code
+        unknown = reason_text("brand-new-code", {})
+        assert "brand-new-code" in unknown
+        assert not foreign_words(unknown.replace("brand-new-code", ""), lang)
+    finally:
+        set_language(before)
+
+
+# -- every screen ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def portal(demo_portal: EmbeddedPortal) -> Iterator[EmbeddedPortal]:
+    yield demo_portal
+
+
+async def start(portal: EmbeddedPortal, user: str, lang: str) -> HelsamiApp:
+    set_language(lang)
+    tokens = await demo_login(portal.base_url, user)
+    client = PortalClient(portal.base_url, TokenSession(portal.base_url, tokens), retries=0)
+    return HelsamiApp(
+        client, Settings(portal=portal.base_url, idle_lock_minutes=0, language=lang), demo_user=user, tz=dt.UTC
+    )
+
+
+def check(app: HelsamiApp, lang: str, where: str) -> None:
+    shown = screen_text(app) + "\n" + "\n".join(notes_of(app))
+    # A word glued to a dialog's border is the cut-off rest of data behind the dialog, not a text.
+    bad = foreign_words(re.sub(r"[A-Za-zÆØÅæøåÉé]*[█▌▐▀▄][A-Za-zÆØÅæøåÉé]*", " ", shown), lang)
+    assert not bad, f"{lang} {where}: words of the other language on screen: {sorted(bad)}\n{shown}"
+
+
+async def settle(pilot: Any) -> None:
+    for _ in range(3):
+        await pilot.pause(0.1)
+
+
+async def close(app: HelsamiApp, pilot: Any, kind: type) -> None:
+    await pilot.press("escape")
+    await wait_for(pilot, lambda: not isinstance(app.screen, kind), what=f"{kind.__name__} closed")
+
+
+@pytest.mark.parametrize("lang", ["nb", "en"])
+async def test_clinician_screens_show_one_language(portal: EmbeddedPortal, lang: str) -> None:
+    app = await start(portal, "lege", lang)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await inbox_ready(app, pilot)
+        await settle(pilot)
+        check(app, lang, "inbox")
+        await pilot.press("f1")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
+        check(app, lang, "help")
+        await close(app, pilot, HelpScreen)
+        await pilot.press("f8")  # theme toast, with a human name
+        await settle(pilot)
+        check(app, lang, "theme toast")
+        assert not any("helsami-high-contrast" in n for n in notes_of(app))
+        app.clear_notifications()
+        await pilot.press("f")
+        await wait_for(pilot, lambda: isinstance(app.screen, ForwardScreen), what="forward")
+        await settle(pilot)
+        check(app, lang, "forward")
+        await close(app, pilot, ForwardScreen)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, PhoneMessageScreen), what="phone")
+        check(app, lang, "phone message")
+        await close(app, pilot, PhoneMessageScreen)
+        await pilot.press("f7")
+        await wait_for(pilot, lambda: isinstance(app.screen, AbsenceScreen), what="absence")
+        await settle(pilot)
+        check(app, lang, "absence")
+        await close(app, pilot, AbsenceScreen)
+        assert screen.source is not None
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ItemScreen), what="item")
+        item = app.screen
+        assert isinstance(item, ItemScreen)
+        await wait_for(pilot, lambda: item.thread is not None, what="thread loaded")
+        await settle(pilot)
+        check(app, lang, f"item ({type(item).__name__})")
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, ReplyScreen), what="reply")
+        await pilot.press("f3")
+        await settle(pilot)
+        check(app, lang, "reply with templates")
+        app.pop_screen()
+        await settle(pilot)
+        while not isinstance(app.screen, type(screen)):
+            app.pop_screen()
+            await settle(pilot)
+        for kind in ("renewal", "result", "questionnaire", "appointment"):
+            tasks = readable_appointments(portal, "lege") if kind == "appointment" else open_tasks(portal, "lege", kind)
+            if not tasks:
+                continue
+            app.push_screen(item_screen(await app.client.task(tasks[0]["id"], now=app.now())))
+            s = app.screen
+            assert isinstance(s, DecisionScreen)
+            await wait_for(pilot, lambda s=s: s.review is not None or s.review_error, what=f"{kind} review")
+            await settle(pilot)
+            check(app, lang, kind)
+            app.pop_screen()
+            await settle(pilot)
+        await pilot.press("f9")  # the language toast names the language, not its code
+        await settle(pilot)
+        other = "en" if lang == "nb" else "nb"
+        assert any(n.endswith("English") or n.endswith("Norsk bokmål") for n in notes_of(app))
+        app.clear_notifications()
+        await settle(pilot)
+        check(app, other, "inbox after F9")
+        await pilot.press("f12")
+        await wait_for(pilot, lambda: isinstance(app.screen, LockScreen), what="lock")
+        await settle(pilot)
+        check(app, other, "lock")
+
+
+@pytest.mark.parametrize("lang", ["nb", "en"])
+async def test_switchboard_and_it_screens_show_one_language(portal: EmbeddedPortal, lang: str) -> None:
+    app = await start(portal, "sentralbord", lang)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, IntakeScreen), what="intake")
+        await settle(pilot)
+        await settle(pilot)
+        check(app, lang, "intake")
+    app = await start(portal, "it", lang)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, SupportScreen), what="support")
+        await settle(pilot)
+        await settle(pilot)
+        check(app, lang, "IT support")
+
+
+@pytest.mark.parametrize("lang", ["nb", "en"])
+async def test_command_palette_speaks_the_language(portal: EmbeddedPortal, lang: str) -> None:
+    from textual.command import CommandList, CommandPalette
+
+    app = await start(portal, "lege", lang)
+    async with app.run_test(size=SIZE) as pilot:
+        await inbox_ready(app, pilot)
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: CommandPalette.is_open(app), what="palette")
+        palette = app.screen
+        query, wanted = ("ta opp", "Ta oppgave") if lang == "nb" else ("claim", "Claim")
+        await pilot.press(*query)  # the app's own actions, by their translated names
+        commands = palette.query_one(CommandList)
+        await wait_for(pilot, lambda: commands.option_count > 0, what="matches")
+        await settle(pilot)
+        shown = screen_text(app)
+        check(app, lang, "command palette")
+        assert wanted in shown
+        for _ in query:
+            await pilot.press("backspace")
+        await pilot.press(*"qqqqzz")
+        want = "Ingen treff." if lang == "nb" else "No matches."
+        await wait_for(pilot, lambda: want in screen_text(app), what="no matches, translated")
+        check(app, lang, "command palette without matches")
+        await pilot.press("backspace")
+        placeholder = "Søk etter en kommando" if lang == "nb" else "Search for a command"
+        for _ in range(6):
+            await pilot.press("backspace")
+        await wait_for(pilot, lambda: placeholder in screen_text(app), what="placeholder")
