@@ -254,8 +254,11 @@ async def test_inbox_shows_pools_with_counts_and_rows_with_every_column(demo_por
         overdue = next(i for i, it in enumerate(items) if it.overdue)
         assert row_texts(screen, overdue)[3].startswith("[OVER FRIST]")
         # What the screen shows is what the portal returns, in its order.
+        # The first page is in, the read-ahead page may or may not be: compare what is loaded.
         page = await app.client.inbox_page(cur.id, status="requested,in-progress", whole_pool=True, count=100)
-        assert [i.id for i in items[:50]] == [i.id for i in page.items[:50]]
+        loaded = [i.id for i in items][:100]
+        assert len(loaded) >= 20
+        assert loaded == [i.id for i in page.items[: len(loaded)]]
     await app.client.aclose()
 
 
