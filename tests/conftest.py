@@ -70,6 +70,13 @@ def pytest_configure(config: pytest.Config) -> None:
     config.reference = reference_time(config.getoption("--reference-time"))  # type: ignore[attr-defined]
 
 
+def pytest_report_header(config: pytest.Config) -> str:
+    """The instant the clock starts at, so a run a year ahead can be replayed with --reference-time."""
+    when: dt.datetime | None = config.reference  # type: ignore[attr-defined]
+    zone = os.environ.get("TZ", "(the machine's)")
+    return f"reference time: {when.isoformat() if when else 'the machine clock'}; TZ={zone}"
+
+
 @pytest.fixture(scope="session", autouse=True)
 def suite_clock(pytestconfig: pytest.Config) -> Iterator[dt.datetime | None]:
     """Sets the process clock to the reference time for the whole session (it keeps ticking)."""
