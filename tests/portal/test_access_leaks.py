@@ -223,6 +223,20 @@ def test_physician_gets_no_patient_or_medication_without_care_relation_through_i
     assert logged and all("Patient" not in d and "MedicationRequest" not in d for d in logged), logged
 
 
+def test_a_patient_reached_only_through_a_withheld_include_gets_no_access_log_entry(portal: Any, sign_in: Any) -> None:
+    seen = make_patient(portal)  # lege is the GP: the item and its patient are returned
+    other = make_patient(portal, gp=None)  # no GP, no item: no care relation
+    mr = medication(portal, other)
+    tid = task(portal, seen, POOL, "renewal", f"MedicationRequest/{mr}", "Fornyelse")  # its focus: another's order
+    lege = sign_in("lege")
+    r = lege.get("/fhir/Task", params={"patient": f"Patient/{seen}", "_include": "Task:focus"})
+    assert refs(entries(r, "match")) == {f"Task/{tid}"}
+    assert refs(entries(r, "include")) == set() and "Sertralin" not in r.text
+    assert len(withheld_notes(r)) == 1
+    assert descriptions(audit_of(sign_in, seen, LEGE))  # the item's patient: logged
+    assert audit_of(sign_in, other, LEGE) == []  # the withheld include's patient: nothing at all
+
+
 # -- skjerming follows references --------------------------------------------------------------
 
 
@@ -454,3 +468,81 @@ def test_event_stream_delivers_only_events_the_decision_allows(portal: Any, sign
     t.join(30)
     assert got and got[-1]["pool"] == INTAKE, "the switchboard's own event did not arrive"
     assert all(e["pool"] != POOL for e in got), got
+
+
+# -- a count tells no more than the caller may see ----------------------------------------------
+
+
+def totals(api: Api, url: str, params: dict[str, str]) -> list[int | None]:
+    """The Bundle.total of the search when a count is asked for in each of FHIR's ways (None: left out)."""
+    out = []
+    for extra in ({"_summary": "count"}, {"_count": "0"}, {"_total": "accurate"}):
+        r = api.get(url, params={**params, **extra})
+        assert r.status_code == 200, r.text
+        out.append(r.json().get("total"))
+    return out
+
+
+def test_a_count_of_tasks_tells_nothing_that_masking_hides(portal: Any, sign_in: Any) -> None:
+    pid = make_patient(portal)
+    dr, _ = report_with_results(portal, pid)
+    tid = task(portal, pid, POOL, "result", f"DiagnosticReport/{dr}", "Prøvesvar: HIV-test")
+    restrict(portal, pid, [f"DiagnosticReport/{dr}"])
+    lege, nurse = sign_in("lege"), sign_in("sykepleier")
+    by_words = {"patient": f"Patient/{pid}", "description": "hiv"}
+    assert entries(lege.get("/fhir/Task", params=by_words), "match") == []
+    assert all(t in (None, 0) for t in totals(lege, "/fhir/Task", by_words)), totals(lege, "/fhir/Task", by_words)
+    assert totals(nurse, "/fhir/Task", by_words) == [1, 1, 1]  # the care team counts it
+    # Across the inbox too (no patient named): the masked item is not counted by its words.
+    assert all(t in (None, 0) for t in totals(lege, "/fhir/Task", {"pool": POOL, "description": "hiv"}))
+    # Nor does the inbox search find it by those words, though it still finds it by the patient.
+    r = lege.get("/fhir/Task", params={"pool": POOL, "match": "hiv"})
+    assert f"Task/{tid}" not in refs(entries(r, "match")) and r.json().get("total") in (None, 0)
+    r = lege.get("/fhir/Task", params={"patient": f"Patient/{pid}", "match": "lekkasje"})
+    assert f"Task/{tid}" in refs(entries(r, "match")) and "HIV" not in r.text
+    assert refs(entries(nurse.get("/fhir/Task", params={"pool": POOL, "match": "hiv"}), "match")) >= {f"Task/{tid}"}
+    # The item itself is listed (masked) outside the team, and so counted.
+    assert totals(lege, "/fhir/Task", {"patient": f"Patient/{pid}"}) == [1, 1, 1]
+
+
+def test_a_count_of_messages_tells_nothing_of_a_restricted_thread(portal: Any, sign_in: Any) -> None:
+    pid = make_patient(portal)
+    dr, _ = report_with_results(portal, pid)
+    thread: dict[str, Any] = {
+        "resourceType": "Communication",
+        "status": "in-progress",
+        "category": [{"coding": [{"system": c.COMM_CATEGORY, "code": "thread"}]}],
+        "subject": {"reference": f"Patient/{pid}"},
+    }
+    # An open thread first (the default order is by date), then one about the restricted report.
+    first = create(portal, {**thread, "topic": {"text": "Time hos legen"}, "sent": ago(5)})
+    task(portal, pid, POOL, "message", f"Communication/{first}", "Time hos legen")  # the nurse's care relation
+    about = {"topic": {"text": "Svar"}, "about": [{"reference": f"DiagnosticReport/{dr}"}], "sent": ago(1)}
+    header = create(portal, {**thread, **about})
+    create(
+        portal,
+        {
+            "resourceType": "Communication",
+            "status": "completed",
+            "category": [{"coding": [{"system": c.COMM_CATEGORY, "code": "staff-reply"}]}],
+            "partOf": [{"reference": f"Communication/{header}"}],
+            "subject": {"reference": f"Patient/{pid}"},
+            "sender": {"reference": NURSE},
+            "sent": ago(1),
+            "payload": [{"contentString": "Svaret på testen"}],
+        },
+    )
+    restrict(portal, pid, [f"DiagnosticReport/{dr}"])
+    lege, nurse = sign_in("lege"), sign_in("sykepleier")
+    in_thread = {"part-of": f"Communication/{header}"}
+    assert entries(lege.get("/fhir/Communication", params=in_thread), "match") == []
+    assert all(t in (None, 0) for t in totals(lege, "/fhir/Communication", in_thread))
+    assert totals(nurse, "/fhir/Communication", in_thread) == [1, 1, 1]
+    of_patient = {"patient": f"Patient/{pid}"}
+    seen = len(entries(lege.get("/fhir/Communication", params=of_patient), "match"))
+    assert seen == 1
+    assert all(t in (None, seen) for t in totals(lege, "/fhir/Communication", of_patient))
+    assert totals(nurse, "/fhir/Communication", of_patient) == [3, 3, 3]
+    # A page that shows only what the caller may see still gives no total that counts the rest.
+    r = lege.get("/fhir/Communication", params={**of_patient, "_count": "1", "_total": "accurate"})
+    assert len(entries(r, "match")) == 1 and r.json().get("total") in (None, seen)

@@ -91,6 +91,21 @@ def test_codes_are_kebab_case_and_documented() -> None:
     assert REASON_SYSTEM in doc and EXT_REASON_ARG in doc
 
 
+def test_the_limits_table_names_the_codes_the_portal_answers_with() -> None:
+    doc = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    section = doc.split("\n## Limits\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and not line.startswith("| limit ")]
+    named = []
+    for row in rows:
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        if set(cells[0]) <= {"-", " ", ":"}:
+            continue  # the table's rule
+        # The reason column, its arguments (in parentheses) left aside.
+        named += re.findall(r"`([a-z0-9-]+)`", re.sub(r"\([^)]*\)", "", cells[-1]))
+    assert len(rows) > 10 and "body-too-large" in named
+    assert [c for c in named if c not in REASONS] == []
+
+
 def test_outcome_carries_the_code_and_typed_arguments() -> None:
     when = dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.UTC)
     oo = FhirError(

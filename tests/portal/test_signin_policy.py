@@ -273,9 +273,15 @@ def test_sign_in_decisions_are_logged_with_ids_only(site: Site, caplog: pytest.L
     typed = "pasient2-typo-Secret!"
     assert approve(site, dev, typed, "hunter2-Secret", addr).status_code == 401
     assert approve(site, dev, "pasient2", "demo", addr).status_code == 200
+    dev = start(site, addr)  # the typed name again, up to its limit from this address and past it
+    for _ in range(site.settings.signin_account_address_limit - 1):
+        assert approve(site, dev, typed, "hunter2-Secret", addr).status_code == 401
+    assert approve(site, dev, typed, "hunter2-Secret", addr).status_code == 429
     lines = [r.getMessage() for r in caplog.records if r.name == "helsami_portal.signin"]
     assert any("failed" in x and throttle.account_id(typed) in x and addr in x for x in lines), lines
     assert any("approved" in x and "Patient/" in x for x in lines), lines
+    throttled = [x for x in lines if "throttled" in x]
+    assert any(throttle.account_id(typed) in x and addr in x and "account-address" in x for x in throttled), lines
     assert not any(typed in x or "hunter2" in x or "demo" in x.split() for x in lines), lines
 
 

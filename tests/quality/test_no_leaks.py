@@ -7,7 +7,9 @@ message. The marker must be in no log line, no file and no output."""
 from __future__ import annotations
 
 import logging
+import logging.config
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -110,3 +112,48 @@ def test_the_portal_engine_hides_sql_parameters(tmp_path: Path) -> None:
         conn.execute(sa.text("INSERT INTO t VALUES (:v)"), {"v": MARKER})
         conn.execute(sa.text("INSERT INTO t VALUES (:v)"), {"v": MARKER})
     assert MARKER not in str(info.value)
+
+
+@pytest.fixture
+def logging_restored() -> Iterator[None]:
+    """The process's logging as it was, after a test that applies a configuration of its own."""
+    names = ["", *logging.root.manager.loggerDict]
+    saved = {}
+    for name in names:
+        lg = logging.getLogger(name)
+        saved[name] = (list(lg.handlers), lg.level, lg.propagate, lg.disabled)
+    yield
+    for name, (handlers, level, propagate, disabled) in saved.items():
+        lg = logging.getLogger(name)
+        lg.handlers[:] = handlers
+        lg.setLevel(level)
+        lg.propagate, lg.disabled = propagate, disabled
+
+
+def _fails_with_the_marker(name: str) -> None:
+    patient = {"name": name, "fnr": "01018012345"}  # a local, as a route would hold it
+    try:
+        raise LookupError(f"no thread for {patient}")
+    except LookupError as e:
+        raise sa.exc.IntegrityError("INSERT INTO resource ...", {"text1": name}, e) from e
+
+
+@pytest.mark.parametrize("fmt", ["plain", "json"])
+def test_the_serve_log_configuration_writes_no_patient_data_from_a_traceback(
+    fmt: str, capsys: pytest.CaptureFixture[str], logging_restored: None
+) -> None:
+    from helsami_portal import logging_setup
+
+    logging.config.dictConfig(logging_setup.log_config(fmt, "INFO"))  # as `helsami-portal serve` hands uvicorn
+    capsys.readouterr()
+    try:
+        _fails_with_the_marker(MARKER)
+    except sa.exc.IntegrityError:
+        logging.getLogger("uvicorn.error").exception("Exception in ASGI application")
+        logging.getLogger("helsami_portal.api").error("request failed", exc_info=True, stack_info=True)
+    err = capsys.readouterr().err
+    assert err.count("Exception in ASGI application") == 1 and "request failed" in err
+    # The traceback is there, as types and places (so a fault can be found) ...
+    assert "_fails_with_the_marker" in err and "IntegrityError" in err and "LookupError" in err
+    # ... without the exception's message, its SQL parameters or any local.
+    assert MARKER not in err and "01018012345" not in err, err

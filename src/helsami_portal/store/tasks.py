@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 
-from .schema import task
+from .schema import resource, task
 from .store import Tx
 
 
@@ -50,3 +50,16 @@ def first_about(tx: Tx, focus: str) -> str | None:
     """The id of the first-authored Task about `focus`."""
     row = tx.conn.execute(sa.select(task.c.id).where(task.c.focus == focus).order_by(task.c.authored).limit(1)).first()
     return None if row is None else str(row.id)
+
+
+def patients_with_consents(tx: Tx, where: Sequence[sa.ColumnElement[bool]]) -> list[str]:
+    """The patients of the Tasks matching `where` who have an active Consent (the only patients a
+    restriction can be of), each once."""
+    consents = sa.select(resource.c.patient).where(resource.c.rtype == "Consent", resource.c.status == "active")
+    q = sa.select(task.c.patient).where(*where, task.c.patient.in_(consents)).distinct()
+    return [pid for (pid,) in tx.conn.execute(q).all()]
+
+
+def ids_among(tx: Tx, ids: Sequence[str], where: Sequence[sa.ColumnElement[bool]]) -> list[str]:
+    """Those of the Tasks `ids` that match `where`."""
+    return [tid for (tid,) in tx.conn.execute(sa.select(task.c.id).where(task.c.id.in_(ids), *where)).all()]

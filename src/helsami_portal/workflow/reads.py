@@ -15,7 +15,7 @@ from ..auth.principal import Principal
 from ..fhir import conventions as c
 from ..fhir.outcome import FhirError
 from ..fhir.registry import CLINICAL, DEFS, ref_id
-from ..store import counts
+from ..store import counts, tasks
 from ..store.query import Query, parse_query
 from ..store.schema import resource
 from ..store.store import Page, Store, Tx
@@ -166,11 +166,20 @@ def search(store: Store, p: Principal, rtype: str, items: list[tuple[str, str]])
             page.total = counted
         memo = access.Memo(tx, p)
         matches, withheld = access.screen(tx, p, page.rows, memo, lookup=rtype == "Patient")
-        if rtype == "Task" and any(k.partition(":")[0] == "description" for k, _ in items):
+        by_words = rtype == "Task" and any(k.partition(":")[0] == "description" for k, _ in items)
+        masked = {str(r["id"]) for r, v in matches if v.masked} if by_words or match else set()
+        if masked and match and not by_words:  # `match` finds by patient too: those are kept
+            masked -= set(tasks.ids_among(tx, sorted(masked), [task_match(v, subject=False) for v in match]))
+        if masked:
             # A match on words of a masked description would tell what skjerming hides: left out.
-            masked = [m for m in matches if m[1].masked]
-            matches = [m for m in matches if not m[1].masked]
+            matches = [m for m in matches if str(m[0]["id"]) not in masked]
             withheld += len(masked)
+        # The total is counted in SQL: given only when it counts nothing the caller may not see.
+        exact = (
+            page.total is not None
+            and not withheld
+            and not _hidden_in_count(tx, memo, where if by_words or match else None, list(reasons))
+        )
         included: list[tuple[Resource, access.Verdict]] = []
         if q.includes and matches:
             refs: list[str] = []
@@ -185,9 +194,24 @@ def search(store: Store, p: Principal, rtype: str, items: list[tuple[str, str]])
             withheld += dropped
         _log_search(tx, p, rtype, matches + included, reasons)
         extra = [access.withheld_note()] if withheld or hidden_in_sql else []
-        # A total that counted withheld matches would tell how many there are: none is given then.
-        total = None if withheld and len(matches) < len(page.rows) else page.total
-        return Page([r for r, _ in matches], page.next_cursor, total), [r for r, _ in included] + extra, q
+        return (
+            Page([r for r, _ in matches], page.next_cursor, page.total if exact else None),
+            [r for r, _ in included] + extra,
+            q,
+        )
+
+
+def _hidden_in_count(
+    tx: Tx, memo: access.Memo, task_words: list[sa.ColumnElement[bool]] | None, patients: list[str]
+) -> bool:
+    """Whether a count over the search could count what skjerming hides from the caller: a
+    restriction hidden from them (the glass not broken) of a patient whose records are searched
+    (`patients`), or, in a search of inbox items by words (`task_words`: its conditions), of a
+    patient of one of the matches (a masked description's words are never counted). A total is
+    then left out (FHIR allows a Bundle without one) rather than counted past what they may see."""
+    if task_words is not None:
+        patients = patients + tasks.patients_with_consents(tx, task_words)
+    return any(memo.hidden(pid) and memo.glass(pid) is None for pid in dict.fromkeys(patients))
 
 
 _PAGING = frozenset({"_count", "_sort", "_include", "_total", "_cursor", "_format", "_elements"})
@@ -323,10 +347,11 @@ def match_day(value: str) -> dt.date | None:
     return None
 
 
-def task_match(value: str) -> sa.ColumnElement[bool]:
+def task_match(value: str, *, subject: bool = True) -> sa.ColumnElement[bool]:
     """Task `match`: items whose subject has the words, or whose patient is found by name words,
     national id (11 digits) or birth date (dd.mm.yyyy or yyyy-mm-dd). The caller's inbox scope
-    applies as for every Task search, so it finds only items the caller may see anyway."""
+    applies as for every Task search, so it finds only items the caller may see anyway.
+    `subject=False`: by the patient only (a masked subject's words find nothing)."""
     from ..store.schema import task
 
     v = " ".join(value.split())
@@ -350,5 +375,7 @@ def task_match(value: str) -> sa.ColumnElement[bool]:
         return sa.or_(col.like(f"{w}%", escape="\\"), col.like(f"% {w}%", escape="\\"))
 
     by_name = task.c.patient.in_(patients.where(*[starts(resource.c.text1, w) for w in words]))
+    if not subject:
+        return by_name
     by_subject = sa.and_(*[starts(task.c.text1, w) for w in words])
     return sa.or_(by_subject, by_name)
