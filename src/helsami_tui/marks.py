@@ -2,15 +2,17 @@
 
 Textual-free: the inbox screen keeps one `Marks`, the list's rows show a mark character for each
 marked item (never colour alone), and the batch screen acts on `items()`. Each marked item is kept
-in its newest known version, so the batch sends the right `If-Match`.
+in its newest known version, so the batch sends the right `If-Match`. `matching` gathers what "mark
+all in the filter" marks: the rows the list has loaded and, beyond them, the filter's next pages
+from the portal, until they fill the batch.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Final
 
-from .client.models import InboxItem
+from .client.models import InboxItem, Page
 
 MARK: Final[str] = "✓"  # the mark character of a marked row
 MAX_MARKS: Final[int] = 100  # one batch (the portal's limit of entries per batch)
@@ -50,6 +52,30 @@ class Marks:
                 self._items[it.id] = it
                 added += 1
         return added
+
+    def room_after(self, ids: Iterable[str]) -> bool:
+        """Whether the batch would still have room once these items were marked too."""
+        return sum(1 for k in set(ids) if k not in self._items) < MAX_MARKS - len(self._items)
+
+    async def matching(
+        self,
+        loaded: Sequence[InboxItem],
+        next_url: str | None,
+        fetch: Callable[[str], Awaitable[Page[InboxItem]]],
+    ) -> tuple[list[InboxItem], bool]:
+        """What "mark all in the filter" marks: the `loaded` items, then the pages after them
+        (`fetch(next_url)` gives the page a `next` link names), until enough of them are not
+        marked yet to fill the batch or there are no more pages. Returns the items (each once, in
+        the list's order) and whether the filter has pages beyond them."""
+        found: dict[str, InboxItem] = {}
+        for it in loaded:
+            found.setdefault(it.id, it)
+        while next_url and self.room_after(found):
+            page = await fetch(next_url)
+            for it in page.items:
+                found.setdefault(it.id, it)
+            next_url = page.next_url
+        return list(found.values()), next_url is not None
 
     def full(self) -> bool:
         return len(self._items) >= MAX_MARKS

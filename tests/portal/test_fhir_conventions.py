@@ -378,3 +378,100 @@ def test_standard_r4_search_names(portal: Any, sign_in: Any) -> None:
     assert {"onset-date", "recorded-date"} <= names["Condition"] and "vaccine-code" in names["Immunization"]
     assert "authoredon" in names["MedicationRequest"] and "date" not in names["MedicationRequest"]
     assert "service-type" in names["Appointment"] and "service-type" in names["HealthcareService"]
+
+
+def test_appointments_by_service_type_with_fhirpy(portal: Any, sign_in: Any) -> None:
+    """Audit: `service-type` was only listed in the CapabilityStatement, never searched. R4's
+    Appointment?service-type is a token: code, or system|code, of serviceType (staff search one
+    patient's appointments at a time)."""
+    from fhirpy import SyncFHIRClient
+
+    from helsami_portal.fhir import timeutil
+
+    hl7 = "http://terminology.hl7.org/CodeSystem/service-type"
+    lege = sign_in("lege")
+    client = SyncFHIRClient(f"{portal.base_url}/fhir", authorization=f"Bearer {lege.token}")
+    ref = client.resources("Task").search(pool=PATIENT_POOL, status="requested").limit(1).fetch()[0]["for"]["reference"]
+    start = timeutil.instant(timeutil.utcnow() + dt.timedelta(days=9))
+
+    def appointment(system: str, code: str) -> str:
+        with portal.store.write() as tx:
+            a = tx.create(
+                {
+                    "resourceType": "Appointment",
+                    "status": "booked",
+                    "serviceType": [{"coding": [{"system": system, "code": code}], "text": "Time"}],
+                    "start": start,
+                    "end": start,
+                    "participant": [
+                        {"actor": {"reference": ref}, "status": "accepted"},
+                        {"actor": {"reference": f"HealthcareService/{PATIENT_POOL}"}, "status": "accepted"},
+                    ],
+                }
+            )
+            return str(a["id"])
+
+    gp, vaccine, other_system = (
+        appointment(hl7, "124"),
+        appointment(hl7, "57"),
+        appointment("urn:oid:2.16.578.1", "124"),
+    )
+
+    def found(value: str) -> set[str]:
+        mine = {gp, vaccine, other_system}
+        return {
+            a["id"] for a in client.resources("Appointment").search(patient=ref, **{"service-type": value}).fetch_all()
+        } & mine
+
+    assert found("124") == {gp, other_system}
+    assert found(f"{hl7}|124") == {gp}  # the system is kept
+    assert found(f"{hl7}|57") == {vaccine}
+    assert found("999") == set()
+
+
+def test_the_event_stream_resumes_after_the_last_event_seen(portal: Any, sign_in: Any) -> None:
+    """Audit: `$events?since=N` was documented, never asserted. A client that saw event N and
+    reconnects with since=N gets the events after N, each once, and never N or earlier."""
+    import json
+    import time
+
+    from tests.waiting import WAIT
+
+    from .conftest import new_thread, task_for_thread
+
+    lege, pasient = sign_in("lege"), sign_in("pasient")
+
+    def events(stream: Any, until: set[str]) -> list[dict[str, Any]]:
+        """Events read until those of `until` are in; the keep-alive comments bound each wait."""
+        got: list[dict[str, Any]] = []
+        deadline = time.monotonic() + WAIT
+        for line in stream.iter_lines():
+            assert time.monotonic() < deadline, f"no event for {until - {e.get('id') for e in got}}"
+            if line.startswith("data: "):
+                got.append(json.loads(line[6:]))
+                if until <= {e.get("id") for e in got}:
+                    return got
+        raise AssertionError("the stream ended")
+
+    with (
+        httpx.Client(base_url=portal.base_url, timeout=30) as http,
+        http.stream("GET", "/fhir/$events", headers=lege.h()) as first,
+    ):
+        assert first.status_code == 200
+        seen = task_for_thread(lege, new_thread(pasient, PATIENT_POOL, subject="Før")["thread"]["id"])["id"]
+        before = events(first, {seen})
+    last = max(e["seq"] for e in before)
+    # While the client is away, two more items arrive.
+    missed = {
+        task_for_thread(lege, new_thread(pasient, PATIENT_POOL, subject=s)["thread"]["id"])["id"] for s in ("A", "B")
+    }
+    with (
+        httpx.Client(base_url=portal.base_url, timeout=30) as http,
+        http.stream("GET", "/fhir/$events", params={"since": str(last)}, headers=lege.h()) as again,
+    ):
+        assert again.status_code == 200
+        after = events(again, missed)
+    seqs = [e["seq"] for e in after]
+    assert all(s > last for s in seqs) and seqs == sorted(set(seqs))  # later ones only, in order, each once
+    assert seen not in {e["id"] for e in after}
+    assert {e["id"] for e in after if e["action"] == "new"} >= missed

@@ -952,3 +952,87 @@ def test_only_proxies_who_may_act_now_are_told(nportal: EmbeddedPortal) -> None:
         f"RelatedPerson/par-{child.id}",
     }
     assert recipients(child.id, f"RelatedPerson/par-{child.id}", "result") == {f"Patient/{child.id}"}
+
+
+def _renewal_task(portal: EmbeddedPortal, lege: Api, patient: Api, pid: str, atc: str, medicine: str) -> dict[str, Any]:
+    """The patient has an active order of `medicine` and asks to renew it; the renewal item staff see."""
+    with portal.store.write() as tx:
+        order = tx.create(
+            {
+                "resourceType": "MedicationRequest",
+                "status": "active",
+                "intent": "order",
+                "medicationCodeableConcept": {
+                    "coding": [{"system": "http://www.whocc.no/atc", "code": atc}],
+                    "text": medicine,
+                },
+                "subject": {"reference": f"Patient/{pid}"},
+                "authoredOn": timeutil.instant(timeutil.utcnow() - dt.timedelta(days=100)),
+                "requester": {"reference": f"Practitioner/{GP}", "display": "Marte Lien"},
+                "dosageInstruction": [{"text": "1 tablett daglig"}],
+            }
+        )
+    r = patient.post(
+        "/patient/renewals",
+        json={"medication": order["id"], "messageId": str(uuid.uuid4()), "text": "Har tabletter til fredag."},
+    )
+    assert r.status_code == 201, r.text
+    found = lege.get("/fhir/Task", params={"focus": f"MedicationRequest/{r.json()['request']['id']}"}).json()
+    [entry] = found["entry"]
+    return dict(entry["resource"])
+
+
+def test_renewal_decisions_notify_the_patient_per_settings_without_the_medicine(
+    nportal: EmbeddedPortal, staff: dict[str, Api], relay: tuple[Relay, Path, int], gateway: Gateway
+) -> None:
+    """Audit (issues 16-17): a decided renewal reaches the patient as a staff message; the patient is
+    told as of a reply (same outbox), by the channels the settings name, and the text says nothing of
+    the medicine or the decision."""
+    smtp = relay[0]
+    pat = make_patient(nportal)
+    mail, mobile = addresses(pat.record)
+    api = sign_in(nportal, pat.username)
+    lege = staff["lege"]
+    approved = _renewal_task(nportal, lege, api, pat.id, "C10AA05", "Atorvastatin 20 mg tablett")
+    denied = _renewal_task(nportal, lege, api, pat.id, "N05CF01", "Imovane 7,5 mg tablett")
+    assert outbox(nportal, recipient=f"Patient/{pat.id}") == []  # asking tells the patient nothing
+    # Approved, with both channels on (the default): one e-mail and one SMS.
+    r = op(lege, approved, "approve", comment="Husk årskontroll av kolesterol i vår.")
+    assert r.status_code == 200, r.text
+    rows = outbox(nportal, recipient=f"Patient/{pat.id}")
+    assert sorted((x.channel, x.kind) for x in rows) == [("email", "message"), ("sms", "message")]
+    assert {x.event.split("/")[0] for x in rows} == {"Communication"}
+    deliver(nportal)
+    wait_until(lambda: smtp.to(mail) and gateway.to(mobile), "the e-mail and the SMS of the approval")
+    deliver(nportal)
+    assert len(smtp.to(mail)) == 1 and len(gateway.to(mobile)) == 1
+    # Denied, after the patient turned e-mail off: one SMS and no e-mail.
+    r = api.http.put("/patient/settings", headers=api.h(), json={"notifications": {"email": False, "sms": True}})
+    assert r.status_code == 200, r.text
+    r = op(lege, denied, "deny", reason="Sovemedisin bør ikke brukes fast. Bestill time så vi kan snakke om søvnen.")
+    assert r.status_code == 200, r.text
+    deliver(nportal)
+    wait_until(lambda: len(gateway.to(mobile)) == 2, "the SMS of the denial")
+    deliver(nportal)
+    assert len(smtp.to(mail)) == 1 and len(gateway.to(mobile)) == 2
+    assert [m["text"] for m in gateway.to(mobile)] == [TEXTS["nb"]["sms"].format(link=LINK)] * 2
+    assert smtp.to(mail)[0].get_content().replace("\r\n", "\n") == TEXTS["nb"]["email"].format(link=LINK)
+    assert all(x.state == "sent" for x in outbox(nportal, recipient=f"Patient/{pat.id}"))
+    everything = shown(smtp.to(mail)[0]) + [t for m in gateway.to(mobile) for t in shown(m)]
+    assert_no_health_data(
+        everything,
+        "atorvastatin",
+        "imovane",
+        "C10AA05",
+        "N05CF01",
+        "resept",
+        "fornye",
+        "kolesterol",
+        "sovemedisin",
+        "søvn",
+        approved["id"],
+        denied["id"],
+        pat.record["name"][0]["family"],
+        pat.fnr,
+    )
+    api.http.close()

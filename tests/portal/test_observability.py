@@ -133,8 +133,12 @@ def test_a_slow_worker_start_is_waited_for_not_killed() -> None:
     assert given["workers"] == 2 and given["timeout_worker_healthcheck"] >= 60
 
 
-@pytest.mark.postgres
-def test_two_workers_log_json_lines_and_add_up_their_metrics(tmp_path: Path) -> None:
+REQUESTS = 12  # to /fhir/metadata, spread over the workers
+
+
+def two_workers_log(tmp_path: Path, log_format: str) -> str:
+    """The log of `serve --workers 2` on PostgreSQL after REQUESTS requests and one safety-net move,
+    once every worker has started and written its lines; the request metrics add up across both."""
     url, name = make_pg_database()
     try:
         s = Store(make_engine(url))
@@ -142,9 +146,8 @@ def test_two_workers_log_json_lines_and_add_up_their_metrics(tmp_path: Path) -> 
         load(s, [dict(x) for x in INBOXES])
         arrive(s, "t-a", oslo(2026, 1, 5, 9, 0))  # long overdue: the first job run moves it
         s.engine.dispose()
-        with served(tmp_path, "--db", url, "--workers", "2", "--log-format", "json", env=clean_env()) as srv:
-            n = 12
-            for _ in range(n):
+        with served(tmp_path, "--db", url, "--workers", "2", "--log-format", log_format, env=clean_env()) as srv:
+            for _ in range(REQUESTS):
                 assert httpx.get(f"{srv.base_url}/fhir/metadata").status_code == 200
             found = samples(srv.base_url)
             assert (
@@ -155,22 +158,54 @@ def test_two_workers_log_json_lines_and_add_up_their_metrics(tmp_path: Path) -> 
                     route="/fhir/metadata",
                     status="200",
                 )
-                == n
+                == REQUESTS
             )
-            text = srv.wait_for_log(
+            return srv.wait_for_log(
                 lambda t: (
                     "safety net: 1 item(s) moved" in t
-                    and t.count('"/fhir/metadata"') >= n
+                    and t.count("/fhir/metadata") >= REQUESTS
                     and t.count("Started server process") >= 2
                 )
             )
-        records = [json.loads(line) for line in text.splitlines() if line.strip()]
-        assert all({"time", "level", "logger", "message", "process"} <= rec.keys() for rec in records)
-        assert len({rec["process"] for rec in records if rec["message"].startswith("Started server process")}) == 2
-        moved = [rec for rec in records if "safety net: 1 item(s) moved" in rec["message"]]
-        assert len(moved) == 1 and moved[0]["level"] == "INFO" and moved[0]["logger"] == "helsami_portal.safety_net"
-        access = [rec for rec in records if rec["logger"] == "helsami_portal.access"]
-        assert sum(1 for rec in access if rec.get("route") == "/fhir/metadata") == n
-        assert all(rec["status"] == 200 and rec["request_id"] for rec in access)
     finally:
         drop_pg_database(name)
+
+
+@pytest.mark.postgres
+def test_two_workers_log_json_lines_and_add_up_their_metrics(tmp_path: Path) -> None:
+    text = two_workers_log(tmp_path, "json")
+    records = [json.loads(line) for line in text.splitlines() if line.strip()]
+    assert all({"time", "level", "logger", "message", "process"} <= rec.keys() for rec in records)
+    assert len({rec["process"] for rec in records if rec["message"].startswith("Started server process")}) == 2
+    moved = [rec for rec in records if "safety net: 1 item(s) moved" in rec["message"]]
+    assert len(moved) == 1 and moved[0]["level"] == "INFO" and moved[0]["logger"] == "helsami_portal.safety_net"
+    access = [rec for rec in records if rec["logger"] == "helsami_portal.access"]
+    assert sum(1 for rec in access if rec.get("route") == "/fhir/metadata") == REQUESTS
+    assert all(rec["status"] == 200 and rec["request_id"] for rec in access)
+
+
+@pytest.mark.postgres
+def test_two_workers_log_plain_lines_with_time_level_and_logger(tmp_path: Path) -> None:
+    """Audit (issue 16: "with --workers > 1 log lines lose timestamp, level and logger"): the plain
+    format, the default for a terminal, was never checked with two workers. Every line of every
+    process starts with its time, level, logger and process id."""
+    import re
+
+    text = two_workers_log(tmp_path, "plain")
+    line_re = re.compile(
+        r"^(?P<time>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}) (?P<level>DEBUG|INFO|WARNING|ERROR|CRITICAL) "
+        r"(?P<logger>[A-Za-z_][\w.]*) \[(?P<process>\d+)\]: (?P<message>.*)$"
+    )
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    parsed = [line_re.match(ln) for ln in lines]
+    assert all(parsed), [ln for ln, m in zip(lines, parsed, strict=True) if not m][:5]
+    records = [m.groupdict() for m in parsed if m]
+    for rec in records:
+        dt.datetime.strptime(rec["time"], "%Y-%m-%dT%H:%M:%S%z")  # a real instant with its offset
+    started = {rec["process"] for rec in records if rec["message"].startswith("Started server process")}
+    assert len(started) == 2
+    moved = [rec for rec in records if "safety net: 1 item(s) moved" in rec["message"]]
+    assert len(moved) == 1 and moved[0]["level"] == "INFO" and moved[0]["logger"] == "helsami_portal.safety_net"
+    access = [rec for rec in records if rec["logger"] == "helsami_portal.access" and "/fhir/metadata" in rec["message"]]
+    assert len(access) == REQUESTS and all(rec["level"] == "INFO" for rec in access)
+    assert {rec["process"] for rec in access} <= started

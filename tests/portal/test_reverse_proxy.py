@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import os
+import shlex
 import shutil
 import sqlite3
 import ssl
@@ -24,7 +25,7 @@ from helsami_portal.seed import seed
 from helsami_portal.store.db import make_engine
 from helsami_portal.store.store import Store
 
-from .served import clean_env, served
+from .served import clean_env, run_portal, served
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 NGINX = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if os.access(p, os.X_OK)), None)
@@ -161,6 +162,20 @@ def nginx(tmp_path: Path) -> Iterator[tuple[Path, int, int]]:
             proc.wait(5)
 
 
+def unit_commands(config: Path) -> tuple[list[str], list[str]]:
+    """The arguments of ExecStartPre and ExecStart in deploy/helsami-portal.service (after the
+    program, which must be helsami-portal), with this test's settings file for /etc/helsami/portal.toml."""
+    lines = (DEPLOY / "helsami-portal.service").read_text(encoding="utf-8").splitlines()
+    found: dict[str, list[str]] = {}
+    for key in ("ExecStartPre", "ExecStart"):
+        [value] = [ln.split("=", 1)[1] for ln in lines if ln.startswith(f"{key}=")]
+        program, *args = shlex.split(value)
+        assert program == "/opt/helsami/bin/helsami-portal", f"{key} runs {program}"
+        assert "/etc/helsami/portal.toml" in args, f"{key} no longer reads /etc/helsami/portal.toml"
+        found[key] = [str(config) if a == "/etc/helsami/portal.toml" else a for a in args]
+    return found["ExecStartPre"], found["ExecStart"]
+
+
 def test_portal_behind_nginx_with_tls_sees_the_client_and_doctor_checks_the_certificate(
     nginx: tuple[Path, int, int], tmp_path: Path
 ) -> None:
@@ -170,9 +185,22 @@ def test_portal_behind_nginx_with_tls_sees_the_client_and_doctor_checks_the_cert
     seed(store, patients=4, tasks=8)
     store.engine.dispose()
     public = f"https://127.0.0.1:{tls_port}"
-    with served(
-        tmp_path, "--db", f"sqlite:///{db}", "--trusted-proxy", "127.0.0.1", "--public-url", public, port=portal_port
-    ) as portal:
+    # As systemd runs it: the shipped settings file, then portal.env (this test's database, ports and
+    # address; one worker on SQLite), then the unit's own flags.
+    config = tmp_path / "portal.toml"
+    shutil.copy(DEPLOY / "portal.toml", config)
+    unit_env = clean_env(
+        HELSAMI_DB=f"sqlite:///{db}",
+        HELSAMI_PORT=str(portal_port),
+        HELSAMI_ISSUER=public,
+        HELSAMI_WORKERS="1",
+        HELSAMI_LOG_FORMAT="plain",
+    )
+    pre, start = unit_commands(config)
+    checked = run_portal(*pre, env=unit_env)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert start[0] == "serve", start
+    with served(tmp_path, *start[1:], env=unit_env, port=portal_port) as portal:
         ctx = ssl.create_default_context(cafile=str(ca))
         transport = httpx.HTTPTransport(local_address=CLIENT_ADDRESS, verify=ctx)
         with httpx.Client(base_url=public, transport=transport, timeout=30) as http:

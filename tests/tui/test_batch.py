@@ -12,7 +12,7 @@ import httpx
 
 from helsami_portal.embedded import EmbeddedPortal
 from helsami_tui.app import HelsamiApp
-from helsami_tui.marks import MARK
+from helsami_tui.marks import MARK, MAX_MARKS
 from helsami_tui.screens.batch import BatchActionPicker, BatchScreen
 from helsami_tui.screens.inbox import InboxScreen
 from helsami_tui.widgets.virtual_list import VirtualList
@@ -108,6 +108,95 @@ async def test_marking_with_space_all_in_the_filter_and_clear(demo_portal: Embed
         await pilot.press("b")
         await pilot.pause()
         assert not isinstance(app.screen, BatchActionPicker)
+
+
+POOL = "hs-fjordvik-legesenter"  # where "lege" starts (the shared inbox with the most waiting)
+
+
+def matching_ids(portal: EmbeddedPortal, code: str | None) -> list[str]:
+    """Every open item of the pool (of type `code`) as the portal finds them, all pages followed."""
+    h = {"Authorization": f"Bearer {token(portal, 'lege')}"}
+    params = [("pool", f"HealthcareService/{POOL}"), ("status", "requested,in-progress"), ("_count", "50")]
+    if code:
+        params.append(("code", code))
+    out: list[str] = []
+    r = httpx.get(f"{portal.base_url}/fhir/Task", headers=h, params=params)
+    while True:
+        bundle = r.json()
+        out += [e["resource"]["id"] for e in bundle.get("entry", []) if e["resource"]["resourceType"] == "Task"]
+        link = next((x["url"] for x in bundle.get("link", []) if x["relation"] == "next"), None)
+        if link is None:
+            return out
+        r = httpx.get(link, headers=h)
+
+
+async def one_page_loaded(app: HelsamiApp, pilot: Any, code: str | None) -> InboxScreen:
+    """The inbox of POOL filtered to `code`, with only its first page loaded (more pages to come)."""
+    screen = await inbox_ready(app, pilot)
+    assert screen.query_state.pool_id == POOL
+    while screen.query_state.code != code:
+        await pilot.press("t")
+    await list_settled(screen, pilot)
+    assert screen.source is not None and screen.source.next_url, "the filter fits in one page"
+    return screen
+
+
+async def test_mark_all_marks_every_match_of_the_filter_beyond_the_loaded_page(
+    demo_portal: EmbeddedPortal, monkeypatch: Any
+) -> None:
+    """Audit (issue 17): `*` marked only the rows the list had loaded, though it says "all in the
+    filter". It marks every item the filter matches (the pages beyond the loaded one fetched), and a
+    row loaded later shows its mark."""
+    from helsami_tui import sources
+
+    from .test_workflows import notes_of
+
+    monkeypatch.setattr(sources, "PREFETCH", 0)  # the list reads no further ahead than the screen
+    matched = matching_ids(demo_portal, "message")
+    assert len(matched) == len(set(matched)) and 50 < len(matched) <= MAX_MARKS
+    app = await make_app(demo_portal, "lege")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await one_page_loaded(app, pilot, "message")
+        assert screen.source is not None
+        loaded = len(screen.source.items)
+        assert loaded < len(matched)
+        await pilot.press("asterisk")
+        await wait_for(pilot, lambda: f"{len(matched)} merket" in status_line(screen), what="all the matches marked")
+        assert [it.id for it in screen.marks.items()] == matched  # in the list's order
+        assert f"{len(matched)} oppgaver til er merket." in notes_of(app)
+        # The rows beyond the first page show their mark once the list loads them.
+        screen.query_one(VirtualList).move_cursor(loaded - 1)
+        await wait_for(pilot, lambda: len(screen.source.items) > loaded, what="the next page")  # type: ignore[union-attr]
+        assert all(MARK in row_marker(screen, it.id) for it in screen.source.items)
+
+
+async def test_mark_all_says_when_the_filter_matches_more_than_one_batch(
+    demo_portal: EmbeddedPortal, monkeypatch: Any
+) -> None:
+    """Audit (issue 17): past the batch limit `*` marks one batch, in the filter's order, and says
+    that the filter matches more, in the user's language."""
+    from helsami_tui import sources
+
+    from .test_workflows import notes_of
+
+    monkeypatch.setattr(sources, "PREFETCH", 0)
+    matched = matching_ids(demo_portal, None)
+    assert len(matched) > MAX_MARKS
+    for language, said in (
+        ("nb", f"Filteret treffer {len(matched)} oppgaver, flere enn de {MAX_MARKS} du kan merke om gangen."),
+        ("en", f"The filter matches {len(matched)} items, more than the {MAX_MARKS} you can mark at a time."),
+    ):
+        app = await make_app(demo_portal, "lege", language=language)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await one_page_loaded(app, pilot, None)
+            await pilot.press("asterisk")
+            count = f"{MAX_MARKS} merket" if language == "nb" else f"{MAX_MARKS} marked"
+            await wait_for(pilot, lambda s=screen, c=count: c in status_line(s), what="one batch marked")
+            assert [it.id for it in screen.marks.items()] == matched[:MAX_MARKS]
+            assert any(said in str(n) for n in notes_of(app)), notes_of(app)
+            await pilot.press("asterisk")  # full: nothing more is marked
+            await pilot.pause()
+            assert len(screen.marks) == MAX_MARKS
 
 
 async def _release_batch(app: HelsamiApp, pilot: Any, normal: list[str], never: str) -> BatchScreen:

@@ -3,17 +3,23 @@ are kept in marks.py, the action is screens/batch.py. A part of InboxScreen (scr
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
+from textual import work
 from textual.screen import Screen
 
-from ..client.models import InboxItem
+from ..client.errors import ClientError
+from ..client.models import InboxItem, Page
 from ..i18n import t, tn
-from ..marks import Marks
-from ..sources import InboxSource
+from ..marks import MAX_MARKS, Marks
+from ..sources import InboxSource, Query
 from ..widgets.virtual_list import VirtualList
+from .inbox_query import PAGE
 
 if TYPE_CHECKING:
+    from ..host import AppHost
+
     _Screen = Screen[None]  # a mixin of InboxScreen: typed as the screen it is mixed into
 else:
     _Screen = object
@@ -24,8 +30,13 @@ class InboxMarking(_Screen):
 
     marks: Marks
     source: InboxSource | None
+    query_state: Query
+    generation: int
 
     if TYPE_CHECKING:
+
+        @property
+        def happ(self) -> AppHost: ...
 
         def current_item(self) -> InboxItem | None: ...
 
@@ -46,12 +57,44 @@ class InboxMarking(_Screen):
         self.query_one(VirtualList).action_cursor_down()  # as a mail client: on to the next
 
     def action_mark_all(self) -> None:
-        """Mark every item the current filter shows (the loaded part, up to one batch)."""
-        if self.source is None:
+        """Mark every item the current filter matches, up to one batch (MAX_MARKS): the rows the
+        list has loaded and, when they leave room, the filter's pages beyond them (in a worker)."""
+        source = self.source
+        if source is None:
             return
-        added = self.marks.mark_all(self.source.items)
         if self.marks.full():
             self.notify(tn("batch.full", len(self.marks)), timeout=4)
+            return
+        if source.next_url and self.marks.room_after(it.id for it in source.items):
+            self.mark_all_matching(self.generation, source)
+        else:  # all loaded, or the loaded rows fill the batch: nothing to fetch
+            self._mark_found(source, list(source.items), beyond=source.next_url is not None)
+
+    @work(exclusive=True, group="mark-all", exit_on_error=False)
+    async def mark_all_matching(self, generation: int, source: InboxSource) -> None:
+        client, pool_id = self.happ.client, self.query_state.pool_id
+
+        def fetch(url: str) -> Awaitable[Page[InboxItem]]:
+            return client.inbox_page(pool_id, cursor_url=url, next_count=PAGE, now=self.happ.now())
+
+        try:
+            found, beyond = await self.marks.matching(list(source.items), source.next_url, fetch)
+        except ClientError as e:
+            self.happ.report(e)  # nothing more is marked: the key may be pressed again
+            return
+        if generation != self.generation:
+            return  # the filter changed meanwhile: these are another filter's items
+        self.happ.mark_online(True)
+        self._mark_found(source, found, beyond=beyond)
+
+    def _mark_found(self, source: InboxSource, found: list[InboxItem], *, beyond: bool) -> None:
+        """Mark what the filter matched; say how many, or that the filter matches more than a batch."""
+        added = self.marks.mark_all(found)
+        if beyond or any(it.id not in self.marks for it in found):
+            if source.total is None:  # not counted: the limit alone
+                self.notify(tn("batch.full", MAX_MARKS), timeout=8)
+            else:
+                self.notify(tn("batch.limited", max(source.total, len(found)), limit=MAX_MARKS), timeout=8)
         else:
             self.notify(tn("batch.marked_all", added), timeout=3)
         self.marks_changed()
