@@ -185,6 +185,8 @@ async def confirm_approval(app: HelsamiApp, pilot: Any, rv: dict[str, Any]) -> N
     await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="approval summary")
     line = widget_text(app.screen.query_one("#body"))
     assert rv["medication"]["text"] in line and rv["order"]["dosage"] in line and "gyldig til" in line
+    amount = rv["order"]["quantity"]  # the amount to be dispensed ("100 stk")
+    assert amount and f" · {amount} · " in line, line
     valid = dt.date.fromisoformat(rv["order"]["validUntil"])
     assert f"{valid:%d.%m.%Y}" in line
     await pilot.press("enter")
