@@ -288,8 +288,7 @@ class HelsamiApp(ShellApp):
         who = await self.client.identify(tokens.access_token)
         me = self.me
         if me is not None and who.resource == me.resource and who.username == me.username:
-            self.client.use_tokens(tokens)
-            self.client.me = who
+            self.client.use_tokens(tokens, same_user=who)
             return True
         self.switch_user(tokens)
         return False

@@ -20,13 +20,16 @@ from helsami_tui.client.api import PortalClient
 from helsami_tui.client.auth import TokenSession, demo_login
 from helsami_tui.config import Settings, load
 from helsami_tui.i18n import set_language
+from helsami_tui.screens import item_screen as open_as_item
 from helsami_tui.screens.appointment import AppointmentScreen, parse_when
+from helsami_tui.screens.break_glass import BreakGlassScreen
 from helsami_tui.screens.inbox import InboxScreen
 from helsami_tui.screens.item import ItemScreen, when
 from helsami_tui.screens.lock import LockScreen
 from helsami_tui.screens.reply import ReplyScreen
 from helsami_tui.screens.time_picker import TimePicker
 
+from .test_context import text_of
 from .test_decisions import USED, decided, open_item, readable_appointments, review_text
 from .test_switchboard_it import type_text
 from .test_workflows import inbox_ready, make_app, notes_of, screen_text, token, wait_for
@@ -174,7 +177,8 @@ async def test_same_user_unlocks_and_resumes_the_screens(demo_portal: EmbeddedPo
 
 async def test_another_user_at_the_lock_signs_the_first_out_completely(demo_portal: EmbeddedPortal) -> None:
     """The defect: a nurse approving the new code at Marte Lien's lock got Marte's screens (a
-    patient's item with its clinical context) under the nurse's token."""
+    patient's item with its clinical context) under the nurse's token, and Marte's emergency
+    access (break the glass) to that patient followed the nurse into the item."""
     app = await lock_app(demo_portal, "lege", "sykepleier")
     async with app.run_test(size=SIZE) as pilot:
         first = await inbox_ready(app, pilot)
@@ -183,6 +187,16 @@ async def test_another_user_at_the_lock_signs_the_first_out_completely(demo_port
         item_screen = app.screen
         assert isinstance(item_screen, ItemScreen)
         await wait_for(pilot, lambda: item_screen.clinical is not None, what="clinical context loaded")
+        await wait_for(pilot, lambda: item_screen.patient is not None, what="patient in the banner")
+        # Marte breaks the glass on the patient: the banner says so.
+        pid = item_screen.item.patient_ref.removeprefix("Patient/")
+        await pilot.press("b")
+        await wait_for(pilot, lambda: isinstance(app.screen, BreakGlassScreen), what="break the glass")
+        await type_text(pilot, "Akutt innlagt, trenger oversikt")
+        await pilot.press("f5")
+        await wait_for(
+            pilot, lambda: app.screen is item_screen and "NØDTILGANG" in text_of(item_screen, "#banner"), what="banner"
+        )
         old_token = app.client._auth.tokens.access_token  # type: ignore[union-attr]  # noqa: SLF001
         # A reply being written (a draft in memory) when the screen locks.
         unsent = "Et svar som ennå ikke er sendt."
@@ -210,6 +224,16 @@ async def test_another_user_at_the_lock_signs_the_first_out_completely(demo_port
             draft = await app.client.load_draft(item_screen.item.focus_ref)
             assert draft is None or unsent not in draft.text
         assert any("Den forrige brukeren er logget helt ut" in n and app.me.display in n for n in notes_of(app))
+        # The nurse opens the same patient's item: no emergency access of Marte's is shown, or held.
+        app.push_screen(open_as_item(await app.client.task(item_screen.item.id, now=app.now())))
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, ItemScreen) and app.screen.patient is not None,
+            what="the nurse's item screen with the patient",
+        )
+        assert app.screen.patient.id == pid  # type: ignore[attr-defined]
+        assert "NØDTILGANG" not in screen_text(app)
+        assert app.client.break_glass_until(pid, app.now()) is None
     # Marte's session is revoked on the portal, not left behind in the app.
     r = httpx.get(f"{demo_portal.base_url}/fhir/$whoami", headers={"Authorization": f"Bearer {old_token}"})
     assert r.status_code == 401

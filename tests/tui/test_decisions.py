@@ -4,6 +4,7 @@ reviews as the demo staff), never by hard-coded ids."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 from collections.abc import Callable
@@ -27,7 +28,7 @@ from helsami_tui.screens.result import ResultScreen
 from helsami_tui.screens.time_picker import TimePicker
 from helsami_tui.widgets.virtual_list import VirtualList
 
-from .test_workflows import inbox_ready, make_app, notes_of, token, wait_for, widget_text
+from .test_workflows import inbox_ready, make_app, notes_of, screen_text, token, wait_for, widget_text
 
 SIZE = (140, 44)
 OSLO = ZoneInfo("Europe/Oslo")
@@ -184,6 +185,8 @@ async def confirm_approval(app: HelsamiApp, pilot: Any, rv: dict[str, Any]) -> N
     await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="approval summary")
     line = widget_text(app.screen.query_one("#body"))
     assert rv["medication"]["text"] in line and rv["order"]["dosage"] in line and "gyldig til" in line
+    amount = rv["order"]["quantity"]  # the amount to be dispensed ("100 stk")
+    assert amount and f" · {amount} · " in line, line
     valid = dt.date.fromisoformat(rv["order"]["validUntil"])
     assert f"{valid:%d.%m.%Y}" in line
     await pilot.press("enter")
@@ -444,6 +447,82 @@ async def test_appointment_request_is_confirmed_and_the_patient_told(demo_portal
     assert thread is not None
     staff_msgs = [m for m in thread.messages if m.category == "staff-reply"]
     assert any("bekreftet" in m.text and at.strftime("%H.%M") in m.text for m in staff_msgs)
+
+
+# -- a visible answer at once -------------------------------------------------------------------
+
+
+class HeldAnswers(httpx.AsyncBaseTransport):
+    """The client's HTTP transport, which holds operations (`POST .../$op`) while the gate is shut:
+    the portal has neither acted nor answered (nor sent an event of the change) until it opens."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.open = asyncio.Event()
+        self.open.set()
+        self.held = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and "/$" in request.url.path and not self.open.is_set():
+            self.held += 1
+            await self.open.wait()
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+WAITING = "Venter på portalen"
+
+
+@pytest.mark.parametrize("decision", ["deny_renewal", "confirm_appointment", "note_on_result"])
+async def test_a_decision_shows_its_progress_mark_at_once_and_its_result_after(
+    demo_portal: EmbeddedPortal, decision: str
+) -> None:
+    """The key that sends a decision puts "Venter på portalen …" on the screen before the portal
+    has answered (its answer is held here), and the result replaces the mark when it comes."""
+    from .test_appointments import open_request, request
+
+    held = HeldAnswers()
+    app = await make_app(demo_portal, "lege", tz=OSLO, transport=held)
+    async with app.run_test(size=SIZE) as pilot:
+        s: DecisionScreen
+        if decision == "deny_renewal":
+            tid, _ = find(demo_portal, "lege", "renewal", "renewal-review", lambda t, r: not r["warnings"])
+            s = await open_item(app, pilot, tid, RenewalScreen)
+            await pilot.press("x")
+            await wait_for(pilot, lambda: isinstance(app.screen, TextPrompt), what="reason prompt")
+            await pilot.press(*"Du trenger en kontroll først.")
+        elif decision == "confirm_appointment":
+            tid, _ = request(demo_portal, wish_days=7)
+            s = await open_request(app, pilot, tid)
+            await pilot.press("k")
+            await wait_for(pilot, lambda: isinstance(app.screen, TimePicker), what="time picker")
+            app.screen.query_one("#typed").focus()
+            at = (dt.datetime.now(OSLO) + dt.timedelta(days=8)).replace(hour=10, minute=45)
+            await type_and_enter(pilot, at.strftime("%d.%m.%Y %H:%M"))  # chooses the time; Enter again sends
+        else:
+            tid, _ = find(demo_portal, "lege", "result", "result-review", lambda t, r: True)
+            s = await open_item(app, pilot, tid, ResultScreen)
+            await pilot.press("n")
+            await wait_for(pilot, lambda: isinstance(app.screen, TextPrompt), what="note prompt")
+            await pilot.press(*"Ringte pasienten om prøvene.")
+        assert WAITING not in screen_text(app)
+        held.open.clear()
+        await pilot.press("enter")
+        # Right after the key, while the portal's answer is held: the mark is on the screen.
+        assert held.open.is_set() is False
+        assert WAITING in screen_text(app), screen_text(app)
+        await wait_for(pilot, lambda: held.held > 0, what="the decision on its way to the portal")
+        held.open.set()
+        results = {
+            "deny_renewal": lambda: s.item.business_status == "denied" and "avslått" in review_text(s),
+            "confirm_appointment": lambda: app.screen is s and s.item.business_status == "confirmed",
+            "note_on_result": lambda: "Ringte pasienten" in widget_text(s.query_one("#notes")),
+        }
+        await wait_for(pilot, results[decision], what="the result on screen")
+        await wait_for(pilot, lambda: WAITING not in screen_text(app), what="the mark gone")
+    await app.client.aclose()
 
 
 # -- untrusted text ------------------------------------------------------------------------------

@@ -5,13 +5,20 @@ Pilot tests against the real embedded portal."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
+import pytest
+
 from helsami_portal.embedded import EmbeddedPortal
+from helsami_portal.fhir import conventions, timeutil
+from helsami_tui.screens.appointment import AppointmentScreen
 from helsami_tui.screens.confirm import ConfirmScreen
-from helsami_tui.screens.decision import TextPrompt
+from helsami_tui.screens.decision import DecisionScreen, TextPrompt
+from helsami_tui.screens.questionnaire import QuestionnaireScreen
 from helsami_tui.screens.renewal import RenewalScreen
 from helsami_tui.screens.reply import ReplyScreen
+from helsami_tui.screens.result import ResultScreen
 
 from .test_decisions import find, open_item, type_and_enter
 from .test_workflows import make_app, notes_of, open_new_thread, thread_text, wait_for, whoami, widget_text
@@ -19,37 +26,79 @@ from .test_workflows import make_app, notes_of, open_new_thread, thread_text, wa
 SIZE = (140, 44)
 
 
-async def test_notes_stand_on_the_renewal_screen_newest_first_with_the_pend_note_on_top(
-    demo_portal: EmbeddedPortal,
+def pend_note_in_store(portal: EmbeddedPortal, tid: str, author: str, text: str) -> None:
+    """A pend note written on the Task as the portal writes one (an older note, kind "pend").
+    Only renewals are pended through the API; the other decision items get theirs here, so that
+    every decision screen is shown with one."""
+    with portal.store.write() as tx:
+        task = dict(tx.get("Task", tid) or {})
+        note = {
+            "authorReference": {"reference": author},
+            "time": timeutil.instant(timeutil.utcnow() - dt.timedelta(hours=2)),
+            "text": text,
+            "extension": [{"url": conventions.EXT_NOTE_KIND, "valueCode": "pend"}],
+        }
+        task["note"] = [note, *task.get("note", [])]
+        tx.update(task, expected_version=int(task["meta"]["versionId"]))
+
+
+def decision_item(portal: EmbeddedPortal, kind: str) -> tuple[str, str]:
+    """An open item of `kind` and the physician whose pools hold it."""
+    if kind == "appointment":
+        from .test_appointments import request
+
+        return request(portal)[0], "lege"
+    user = "lege2" if kind == "questionnaire" else "lege"
+    return find(portal, user, kind, f"{kind}-review", lambda t, r: True)[0], user
+
+
+@pytest.mark.parametrize(
+    ("kind", "screen"),
+    [
+        ("renewal", RenewalScreen),
+        ("result", ResultScreen),
+        ("questionnaire", QuestionnaireScreen),
+        ("appointment", AppointmentScreen),
+    ],
+)
+async def test_notes_stand_on_every_decision_screen_newest_first_with_the_pend_note_on_top(
+    demo_portal: EmbeddedPortal, kind: str, screen: type[DecisionScreen]
 ) -> None:
-    tid, _ = find(demo_portal, "sykepleier", "renewal", "renewal-review", lambda t, r: True)
-    lege_ref = whoami(demo_portal, "lege")["resource"]
-    # The nurse prepares the renewal and pends it to the physician, with a note.
+    tid, user = decision_item(demo_portal, kind)
+    physician = whoami(demo_portal, user)["resource"]
     nurse = await make_app(demo_portal, "sykepleier")
-    item = await nurse.client.task(tid)
-    item = await nurse.client.pend(item, lege_ref, "Blodtrykket er målt i dag: 128/82.")
+    if kind == "renewal":  # the nurse prepares the renewal and pends it to the physician, with a note
+        item = await nurse.client.task(tid)
+        item = await nurse.client.pend(item, physician, "Blodtrykket er målt i dag: 128/82.")
+    else:
+        pend_note_in_store(
+            demo_portal, tid, whoami(demo_portal, "sykepleier")["resource"], "Blodtrykket er målt i dag."
+        )
     await nurse.client.aclose()
 
-    app = await make_app(demo_portal, "lege")
+    app = await make_app(demo_portal, user)
     async with app.run_test(size=SIZE) as pilot:
-        s = await open_item(app, pilot, tid, RenewalScreen)
-        await wait_for(pilot, lambda: "Blodtrykket er målt" in widget_text(s.query_one("#notes")), what="notes")
-        # A note without forwarding: the key, a text, Enter. The item stays with the physician.
+        await app.client.add_note(await app.client.task(tid), text="Første notat: ringte pasienten.")
+        s = await open_item(app, pilot, tid, screen)
+        await wait_for(pilot, lambda: "Første notat" in widget_text(s.query_one("#notes")), what="notes")
+        owner, status = s.item.owner_ref, s.item.business_status
+        # A note without forwarding: the key, a text, Enter. The item stays where it is.
         await pilot.press("n")
         await wait_for(pilot, lambda: isinstance(app.screen, TextPrompt), what="note prompt")
-        await type_and_enter(pilot, "Ringte apoteket om pakningsstørrelse.")
-        await wait_for(pilot, lambda: any(n.text.startswith("Ringte apoteket") for n in s.item.notes), what="noted")
-        await wait_for(pilot, lambda: "Ringte apoteket" in widget_text(s.query_one("#notes")), what="note shown")
-        assert s.item.owner_ref == lege_ref and s.item.business_status == "pended"
-        notes = widget_text(s.query_one("#notes"))
-        # Above the review, the pend note first though it is older, then the newest note.
-        assert notes.index("SENDT TIL LEGE") < notes.index("Blodtrykket") < notes.index("Ringte apoteket")
+        await type_and_enter(pilot, "Andre notat: ringte apoteket.")
+        await wait_for(pilot, lambda: "Andre notat" in widget_text(s.query_one("#notes")), what="note shown")
+        assert (s.item.owner_ref, s.item.business_status) == (owner, status)
         assert "Notatet er lagret." in notes_of(app)
-        others = [n for n in notes.split("\n") if n.startswith("INTERNT NOTAT")]
-        assert others, notes
+        notes = widget_text(s.query_one("#notes"))
+        # Above the review, the pend note first though it is the oldest, then the newest note first.
+        assert notes.index("SENDT TIL LEGE") < notes.index("Blodtrykket") < notes.index("Andre notat")
+        assert notes.index("Andre notat") < notes.index("Første notat")
+        shown = [
+            dt.datetime.strptime(line[-16:], "%d.%m.%Y %H:%M") for line in notes.split("\n") if "INTERNT NOTAT" in line
+        ]
+        assert len(shown) >= 2 and shown == sorted(shown, reverse=True), notes  # every other note, newest first
         # The review itself comes after the notes (the pend note is above the fold).
-        region = s.query_one("#notes").region
-        assert region.y < s.query_one("#review-text").region.y
+        assert s.query_one("#notes").region.y < s.query_one("#review-text").region.y
     await app.client.aclose()
 
 

@@ -46,9 +46,11 @@ async def make_app(
     *,
     now: Callable[[], dt.datetime] | None = None,
     tz: dt.tzinfo | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
     **settings: Any,
 ) -> HelsamiApp:
-    """The app as `helsami-tui demo` makes it, including the relogin that unlocks the idle lock."""
+    """The app as `helsami-tui demo` makes it, including the relogin that unlocks the idle lock
+    (`transport`: the client's HTTP transport, for a test that holds the portal's answers)."""
     set_language("nb")
     tokens = await demo_login(portal.base_url, user)
     session = TokenSession(portal.base_url, tokens)
@@ -56,7 +58,7 @@ async def make_app(
     async def relogin(show: Any) -> Any:
         return await demo_login(portal.base_url, user)
 
-    client = PortalClient(portal.base_url, session, retries=0)
+    client = PortalClient(portal.base_url, session, retries=0, transport=transport)
     return HelsamiApp(
         client, Settings(portal=portal.base_url, **settings), demo_user=user, relogin=relogin, now=now, tz=tz
     )

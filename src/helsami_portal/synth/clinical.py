@@ -32,6 +32,7 @@ from .model import (
     TEXT_REPORTS,
     UCUM,
     VACCINES,
+    dispense_quantity,
 )
 from .people import _People
 
@@ -120,7 +121,8 @@ class _Clinical(_People):
                     "requester": _ref(gp),
                     "dosageInstruction": [{"text": dosage}],
                     "dispenseRequest": {
-                        "validityPeriod": {"start": clock.date_ago(authored), "end": clock.date_ago(authored - 365)}
+                        "validityPeriod": {"start": clock.date_ago(authored), "end": clock.date_ago(authored - 365)},
+                        "quantity": dispense_quantity(text),
                     },
                 }
                 if cid:
@@ -230,7 +232,8 @@ class _Clinical(_People):
                     "requester": _ref(gp),
                     "dosageInstruction": [{"text": dosage}],
                     "dispenseRequest": {
-                        "validityPeriod": {"start": self.clock.date_ago(days), "end": self.clock.date_ago(days - 365)}
+                        "validityPeriod": {"start": self.clock.date_ago(days), "end": self.clock.date_ago(days - 365)},
+                        "quantity": dispense_quantity(text),
                     },
                 }
         if "sertralin" in meds and i % 2 == 1:

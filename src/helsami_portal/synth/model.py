@@ -594,6 +594,15 @@ MEDICINES = {
     "cetirizin": ("R06AE07", "cetirizin", "Cetirizin 10 mg tablett", "1 tablett daglig i pollensesongen"),
 }
 
+
+def dispense_quantity(text: str) -> dict[str, object]:
+    """The amount a prescription of the medicine `text` dispenses: a pack of 100 tablets or
+    capsules, or one inhaler (the approval's summary names it)."""
+    if "inhalasjon" in text:
+        return {"value": 1, "unit": "inhalator"}
+    return {"value": 100, "unit": "stk"}
+
+
 # (text, code system, code, display, category, criticality, type, reaction)
 ALLERGIES = (
     (

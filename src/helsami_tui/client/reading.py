@@ -69,22 +69,28 @@ class Reading(Transport):
         return Me.from_fhir(_checked(resp))
 
     async def sign_out(self) -> None:
-        """Revoke this client's session on the portal and forget it (and who was signed in)."""
+        """Revoke this client's session on the portal and forget it, and everything of the user's
+        (`forget_user`)."""
         a = self._auth
         if isinstance(a, TokenSession):
             await a.sign_out()
         else:
             self._auth = None
-        self.me = None
+        self.forget_user()
 
-    def use_tokens(self, tokens: Any) -> None:
-        """Sign in with `tokens` (from a new sign-in); forgets who was signed in before."""
+    def use_tokens(self, tokens: Any, *, same_user: Me | None = None) -> None:
+        """Sign in with `tokens` (from a new sign-in). Everything of the user signed in before is
+        forgotten (`forget_user`), unless `same_user` says the tokens are theirs (the same user
+        unlocking): then their state is kept and `same_user` is who is signed in."""
         a = self._auth
         if isinstance(a, TokenSession):
             a.use(tokens)
         else:
             self._auth = tokens.access_token
-        self.me = None
+        if same_user is None:
+            self.forget_user()
+        else:
+            self.me = same_user
 
     async def _my_ref(self) -> str:
         if self.me is None:

@@ -80,10 +80,19 @@ class Transport:
             follow_redirects=False,
             headers={"User-Agent": f"helsami-tui/{__version__}", "Accept": FHIR_JSON},
         )
-        self.me: Me | None = None
         self._me_lock = asyncio.Lock()
-        self._break_glass: dict[str, dt.datetime] = {}  # patient id -> end of this user's emergency access
-        self._profile: tuple[str, StaffProfile] | None = None  # (Practitioner ref, profile) of the signed-in user
+        self.me: Me | None = None
+        self._break_glass: dict[str, dt.datetime] = {}
+        self._profile: tuple[str, StaffProfile] | None = None
+        self.forget_user()
+
+    def forget_user(self) -> None:
+        """Forget everything this client holds of the signed-in user: who they are, their emergency
+        access (break the glass) and their profile. The one place for per-user state: a new field
+        of the user's is cleared here, so sign-out and another user's tokens leave nothing behind."""
+        self.me = None
+        self._break_glass = {}  # patient id -> end of this user's emergency access
+        self._profile = None  # (Practitioner ref, profile) of the signed-in user
 
     async def aclose(self) -> None:
         if self._owns_http:

@@ -74,6 +74,7 @@ class TimePicker(ReportsFailures, Dialog["dt.datetime | None"]):
     #slots { height: 1fr; }
     #picked { height: auto; }
     #error { height: auto; color: $error; text-style: bold; }
+    #working { height: auto; text-style: bold reverse; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", t("action.cancel"), priority=True),
@@ -111,6 +112,7 @@ class TimePicker(ReportsFailures, Dialog["dt.datetime | None"]):
             yield Input(placeholder=t("slot.typed"), id="typed", max_length=40)
             yield Static(Text(t("slot.hint")), id="picked")
             yield Static("", id="error")
+            yield Static("", id="working")
             yield Footer()
 
     def _wish(self) -> Text:
@@ -200,20 +202,28 @@ class TimePicker(ReportsFailures, Dialog["dt.datetime | None"]):
             self.choose(at)
 
     def action_send(self) -> None:
+        """Send the chosen time: the progress mark goes up with the key, before the worker runs."""
         if self.chosen is None:
             self._error(t("slot.choose_first"))
             return
+        if self.sending:
+            return
+        self._working(True)
         self.go(self.chosen)
+
+    def _working(self, on: bool) -> None:
+        self.sending = on
+        try:
+            self.query_one("#working", Static).update(Text(t("item.working")) if on else "")
+        except NoMatches:
+            return
 
     @work(exclusive=True, group="send", exit_on_error=False)
     async def go(self, at: dt.datetime) -> None:
-        if self.sending:
-            return
-        self.sending = True
         try:
             error = await self.send(at)
         finally:
-            self.sending = False
+            self._working(False)
         if error is None:
             self.dismiss(at)
         else:
