@@ -1,7 +1,10 @@
 """The synthetic data, byte for byte: a fingerprint of the generated resources for fixed seeds and
 reference times, taken before the generator was split into modules (issue 14), so a refactor of
 `helsami_portal.synth` provably changes nothing. A change that is meant to change the data updates the
-fingerprints here, in the same commit, and says why."""
+fingerprints here, in the same commit, and says why.
+
+Changes so far: every demo prescription names the amount dispensed (`dispenseRequest.quantity`:
+100 tablets, or one inhaler), so an approval's summary can show it (issue 12); nothing else changed."""
 
 from __future__ import annotations
 
@@ -35,15 +38,15 @@ def fingerprint(resources: Iterable[dict[str, Any]]) -> tuple[int, str]:
     [
         (
             {"now": NOW},
-            (5666, "c505bc6c68feb7baca7109518f9985de62121947ae9d891a56c798a49fa34acf"),
+            (5666, "9365dea5e08bbc02ab3247c9db0cee83c42bf4d00a347f5fb9a58d7b864c2c37"),
         ),
         (  # past the rich items: lean ones too
             {"patients": 500, "tasks": 1000, "seed": 3, "now": NOW},
-            (8534, "2980420caa93af304a28fee03381cf05c7772d4bc039c71f95c33b80500be3b7"),
+            (8534, "1d6ec4bebf3b7d828af79bf3bea1a76ed084140df65a19e283fd2bb08bbd1496"),
         ),
         (  # another seed and reference time, near midnight in Oslo in summer time
             {"patients": 120, "tasks": 5000, "seed": 11, "now": LATER},
-            (17420, "d4bfe4b38b8227e4c3790584e135441cbbe98c90d8a33a56117802334f8d07d0"),
+            (17420, "76d931b8f6f6829cee5093b783fae529f0182717bb704f5b01ede74974b93b44"),
         ),
     ],
     ids=["default", "lean", "later"],
