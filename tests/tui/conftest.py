@@ -20,6 +20,16 @@ def demo_portal(tmp_path_factory: pytest.TempPathFactory, reference: dt.datetime
         yield p
 
 
+@pytest.fixture(autouse=True, scope="module")
+def fresh_item_picks() -> Iterator[None]:
+    """The items tests decided belong to the module's own portal: a module starts with none used, so
+    a module run after test_decisions.py does not find the seed's items used up in another portal."""
+    from .test_decisions import USED
+
+    USED.clear()
+    yield
+
+
 @pytest.fixture(autouse=True)
 def clinical_zone_reset() -> Iterator[None]:
     """An app given another zone (the snapshot tests use UTC) sets the process's clinical zone; the
