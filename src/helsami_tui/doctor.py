@@ -116,7 +116,7 @@ def _error(e: Exception) -> str:
         return t("doctor.error.http")
     if isinstance(e, ValueError | AttributeError):
         return t("doctor.error.bad_answer")
-    return t("doctor.error.other")
+    return t("doctor.error.unknown")
 
 
 # OpenSSL's verification codes (X509_V_ERR_*) that have a sentence of their own.
