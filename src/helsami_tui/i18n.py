@@ -536,8 +536,8 @@ _EN.update(
         "appt.when.title": "Time",
         "appt.confirm.title": "Confirm the appointment",
         "appt.propose.title": "Propose another time",
-        "appt.when.explain": "Type date and time as dd.mm.yyyy hh:mm, for example 03.12.2026 10:15.",
-        "appt.bad_time": "Type date and time as dd.mm.yyyy hh:mm.",
+        "appt.when.explain": "Type date and time as dd/mm/yyyy hh:mm, for example 03/12/2026 10:15.",
+        "appt.bad_time": "Type date and time as dd/mm/yyyy hh:mm.",
         "appt.decline.title": "Decline the request",
         "appt.decline.explain": "Write the reason. The patient reads it.",
     }
@@ -1213,7 +1213,7 @@ def t(key: str, **kwargs: object) -> str:
         return template
 
 
-_BINDING_PREFIXES: Final[tuple[str, ...]] = ("action.", "lock.unlock")
+_BINDING_PREFIXES: Final[tuple[str, ...]] = ("action.", "lock.unlock", "log.key.", "signin.retry")
 
 
 def translate_description(text: str) -> str:
@@ -1478,7 +1478,7 @@ _EN.update(
         "filter.type.all": "all types",
         "filter.owner.all": "all",
         "slot.free_times": "Free times in the service's calendar – Enter chooses, Enter again sends",
-        "slot.typed": "Or type a time: dd.mm.yyyy hh:mm – Enter chooses",
+        "slot.typed": "Or type a time: dd/mm/yyyy hh:mm – Enter chooses",
         "slot.hint": "Choose a free time or type one.",
         "slot.none": "No free times in the next two weeks – type a time.",
         "slot.chosen": "Chosen",

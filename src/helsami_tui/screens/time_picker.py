@@ -35,11 +35,19 @@ if TYPE_CHECKING:
 DAYS = 14  # how far the list of free times reaches
 
 
-TIME_FORMATS = ("%d.%m.%Y %H:%M", "%d.%m.%Y %H.%M", "%d.%m.%y %H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M")
+# As shown in bokmål (dd.mm.åååå) and in English (dd/mm/yyyy, i18n.short_date), and ISO.
+TIME_FORMATS = (
+    "%d.%m.%Y %H:%M",
+    "%d.%m.%Y %H.%M",
+    "%d.%m.%y %H:%M",
+    "%d/%m/%Y %H:%M",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M",
+)
 
 
 def parse_when(text: str, tz: dt.tzinfo | None) -> dt.datetime | None:
-    """A date and time typed by staff ("03.12.2026 10:15"), read in `tz` (None: the clinical
+    """A date and time typed by staff ("03.12.2026 10:15", "03/12/2026 10:15"), read in `tz` (None: the clinical
     zone, never the host's)."""
     text = " ".join(text.split())
     for fmt in TIME_FORMATS:
