@@ -28,7 +28,7 @@ from typing import Any, TextIO
 import httpx
 
 from . import __version__
-from .i18n import t
+from .i18n import short_date, t
 
 OK, WARN, FAIL, INFO = "ok", "warn", "fail", "info"
 DISCOVERY_FIELDS = ("issuer", "token_endpoint", "device_authorization_endpoint", "revocation_endpoint", "fhir_base_url")
@@ -181,7 +181,7 @@ def check_tls(report: Report, base: str, timeout: float) -> None:
     expires = cert.get("notAfter", "?")
     try:
         when = dt.datetime.fromtimestamp(ssl.cert_time_to_seconds(str(expires)), dt.UTC)
-        expires = when.strftime("%Y-%m-%d")
+        expires = short_date(when)
         status = WARN if when - dt.datetime.now(dt.UTC) < dt.timedelta(days=14) else OK
     except ValueError:
         status = OK

@@ -598,3 +598,15 @@ async def test_command_palette_speaks_the_language(portal: EmbeddedPortal, lang:
         for _ in range(6):
             await pilot.press("backspace")
         await wait_for(pilot, lambda: placeholder in screen_text(app), what="placeholder")
+
+
+def test_a_time_is_typed_as_the_language_shows_it() -> None:
+    from helsami_tui.clinical_time import CLINICAL_ZONE
+    from helsami_tui.i18n import short_datetime
+    from helsami_tui.screens.time_picker import parse_when
+
+    at = dt.datetime(2026, 12, 3, 9, 15, tzinfo=dt.UTC)
+    for lang in ("nb", "en"):
+        set_language(lang)
+        shown = short_datetime(at, CLINICAL_ZONE)  # 03.12.2026 10:15 / 03/12/2026 10:15
+        assert parse_when(shown, CLINICAL_ZONE) == at, (lang, shown)
