@@ -28,7 +28,7 @@ from typing import Any, TextIO
 import httpx
 
 from . import __version__
-from .i18n import t
+from .i18n import short_date, t
 
 OK, WARN, FAIL, INFO = "ok", "warn", "fail", "info"
 DISCOVERY_FIELDS = ("issuer", "token_endpoint", "device_authorization_endpoint", "revocation_endpoint", "fhir_base_url")
@@ -93,12 +93,43 @@ def _clean(value: Any, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+class _Status(ValueError):
+    """An answer with an HTTP status that the check did not want."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
+
+
 def _error(e: Exception) -> str:
-    if isinstance(e, httpx.ConnectError):
-        return _clean(f"cannot connect ({e})")
-    if isinstance(e, httpx.TimeoutException):
-        return "timed out"
-    return _clean(f"{type(e).__name__}: {e}")
+    """What went wrong, in the user's language: never an exception's text or type (the report
+    is read by people, in the language of the app)."""
+    if isinstance(e, httpx.TimeoutException | TimeoutError):
+        return t("doctor.error.timeout")
+    if isinstance(e, httpx.ConnectError | ConnectionError):
+        return t("doctor.error.connect")
+    if isinstance(e, httpx.HTTPStatusError):
+        return t("doctor.error.status", status=e.response.status_code)
+    if isinstance(e, _Status):
+        return t("doctor.error.status", status=e.status)
+    if isinstance(e, httpx.HTTPError):
+        return t("doctor.error.http")
+    if isinstance(e, ValueError | AttributeError):
+        return t("doctor.error.bad_answer")
+    return t("doctor.error.unknown")
+
+
+# OpenSSL's verification codes (X509_V_ERR_*) that have a sentence of their own.
+_TLS_VERIFY = {10: "expired", 18: "self_signed", 19: "self_signed", 62: "hostname"}
+
+
+def _tls_error(e: Exception) -> str:
+    """Why the TLS connection failed, in the user's language."""
+    if isinstance(e, ssl.SSLCertVerificationError):
+        return t(f"doctor.error.tls_{_TLS_VERIFY.get(e.verify_code or 0, 'untrusted')}")
+    if isinstance(e, ssl.SSLError):
+        return t("doctor.error.tls")
+    return _error(e)
 
 
 # -- the checks ---------------------------------------------------------------------------------
@@ -145,12 +176,12 @@ def check_tls(report: Report, base: str, timeout: float) -> None:
         ):
             cert = tls.getpeercert() or {}
     except (ssl.SSLError, ssl.CertificateError, OSError) as e:
-        report.add("doctor.tls", FAIL, t("doctor.tls_bad", error=_clean(e)))
+        report.add("doctor.tls", FAIL, t("doctor.tls_bad", error=_tls_error(e)))
         return
     expires = cert.get("notAfter", "?")
     try:
         when = dt.datetime.fromtimestamp(ssl.cert_time_to_seconds(str(expires)), dt.UTC)
-        expires = when.strftime("%Y-%m-%d")
+        expires = short_date(when)
         status = WARN if when - dt.datetime.now(dt.UTC) < dt.timedelta(days=14) else OK
     except ValueError:
         status = OK
@@ -185,7 +216,7 @@ def check_signin(report: Report, http: httpx.Client, base: str, discovery: dict[
         resp = http.post(str(endpoint), data={"client_id": CLIENT_ID})
         body = resp.json() if resp.status_code == 200 else {}
         if resp.status_code != 200 or not isinstance(body, dict) or "device_code" not in body:
-            raise ValueError(f"HTTP {resp.status_code}")
+            raise _Status(resp.status_code)
         lines.append(t("doctor.device_ok"))  # the codes themselves are never printed
     except (httpx.HTTPError, ValueError) as e:
         status = FAIL
@@ -201,12 +232,12 @@ def check_signin(report: Report, http: httpx.Client, base: str, discovery: dict[
                 headers={"Authorization": f"Bearer {tokens.access_token}", "Accept": "application/fhir+json"},
             )
             if resp.status_code != 200:
-                raise ValueError(f"HTTP {resp.status_code}.")
+                raise _Status(resp.status_code)
             me = resp.json()
             roles = ", ".join(_clean(r, 30) for r in me.get("roles") or []) or "–"
             lines.append(t("doctor.token_ok", user=_clean(me.get("username", "?"), 60), roles=roles))
         except (httpx.HTTPError, ValueError, AttributeError) as e:
-            lines.append(t("doctor.token_bad", error=_error(e) if not isinstance(e, ValueError) else _clean(e)))
+            lines.append(t("doctor.token_bad", error=_error(e)))
             status = WARN if status == OK else status
     report.add("doctor.signin", status, *lines)
 

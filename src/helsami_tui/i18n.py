@@ -74,7 +74,7 @@ _NB: Final[dict[str, str]] = {
     "app.keyring_unavailable": "Nøkkelring er ikke tilgjengelig. Innloggingen blir ikke lagret, og du må logge inn på nytt neste gang.",
     "app.offline": "Frakoblet – viser sist hentede data. Prøver igjen …",
     "app.reconnected": "Tilkoblet igjen.",
-    "app.error": "Noe gikk galt: {message}",
+    "app.error": "Noe gikk galt i appen. Prøv igjen; skjer det igjen, gi IT-støtte logg-ID {log_id}.",
     "app.crashed": "HelsaMi Innboks stoppet på grunn av en feil ({kind}). En feilrapport uten pasientdata "
     "er lagret i {path}; send den til IT-støtte.",
     "app.language_changed": "Språk: {language}",
@@ -172,7 +172,7 @@ _EN: Final[dict[str, str]] = {
     "app.keyring_unavailable": "No keyring is available. Your login will not be saved and you will have to log in again next time.",
     "app.offline": "Offline – showing the data last fetched. Retrying …",
     "app.reconnected": "Connected again.",
-    "app.error": "Something went wrong: {message}",
+    "app.error": "Something went wrong in the app. Try again; if it happens again, give IT support the log id {log_id}.",
     "app.crashed": "HelsaMi Innboks stopped because of an error ({kind}). A crash report without patient "
     "data is saved in {path}; send it to IT support.",
     "app.language_changed": "Language: {language}",
@@ -536,8 +536,8 @@ _EN.update(
         "appt.when.title": "Time",
         "appt.confirm.title": "Confirm the appointment",
         "appt.propose.title": "Propose another time",
-        "appt.when.explain": "Type date and time as dd.mm.yyyy hh:mm, for example 03.12.2026 10:15.",
-        "appt.bad_time": "Type date and time as dd.mm.yyyy hh:mm.",
+        "appt.when.explain": "Type date and time as dd/mm/yyyy hh:mm, for example 03/12/2026 10:15.",
+        "appt.bad_time": "Type date and time as dd/mm/yyyy hh:mm.",
         "appt.decline.title": "Decline the request",
         "appt.decline.explain": "Write the reason. The patient reads it.",
     }
@@ -894,6 +894,17 @@ _NB.update(
         "doctor.term_no_utf8": "Språkinnstillingen er ikke UTF-8; æ, ø og å kan vises feil. Sett for eksempel LANG=nb_NO.UTF-8.",
         "doctor.summary_ok": "Alt ser bra ut.",
         "doctor.summary": "Feil: {fail}. Advarsler: {warn}.",
+        "doctor.error.connect": "kan ikke koble til (adressen finnes ikke, eller ingen svarer på porten).",
+        "doctor.error.timeout": "fikk ikke svar i tide.",
+        "doctor.error.status": "svarte med HTTP {status}.",
+        "doctor.error.http": "forbindelsen ble brutt, eller svaret var ikke HTTP.",
+        "doctor.error.bad_answer": "svaret var ikke det som ble ventet (ikke gyldig JSON).",
+        "doctor.error.unknown": "en ukjent feil.",
+        "doctor.error.tls": "TLS-forhandlingen mislyktes.",
+        "doctor.error.tls_expired": "sertifikatet er utløpt.",
+        "doctor.error.tls_self_signed": "sertifikatet er selvsignert og ikke klarert på denne maskinen.",
+        "doctor.error.tls_hostname": "sertifikatet gjelder ikke for dette vertsnavnet.",
+        "doctor.error.tls_untrusted": "sertifikatet er ikke utstedt av en klarert utsteder.",
     }
 )
 _EN.update(
@@ -1001,6 +1012,17 @@ _EN.update(
         "doctor.term_no_utf8": "The locale is not UTF-8; æ, ø and å may show wrongly. Set for example LANG=en_GB.UTF-8.",
         "doctor.summary_ok": "Everything looks fine.",
         "doctor.summary": "Failures: {fail}. Warnings: {warn}.",
+        "doctor.error.connect": "cannot connect (the address does not exist, or nothing answers on the port).",
+        "doctor.error.timeout": "no answer in time.",
+        "doctor.error.status": "answered with HTTP {status}.",
+        "doctor.error.http": "the connection broke, or the answer was not HTTP.",
+        "doctor.error.bad_answer": "the answer was not what was expected (not valid JSON).",
+        "doctor.error.unknown": "an unknown failure.",
+        "doctor.error.tls": "the TLS handshake failed.",
+        "doctor.error.tls_expired": "the certificate has expired.",
+        "doctor.error.tls_self_signed": "the certificate is self-signed and not trusted on this machine.",
+        "doctor.error.tls_hostname": "the certificate is not for this host name.",
+        "doctor.error.tls_untrusted": "the certificate is not issued by a trusted authority.",
     }
 )
 
@@ -1191,7 +1213,7 @@ def t(key: str, **kwargs: object) -> str:
         return template
 
 
-_BINDING_PREFIXES: Final[tuple[str, ...]] = ("action.", "lock.unlock")
+_BINDING_PREFIXES: Final[tuple[str, ...]] = ("action.", "lock.unlock", "log.key.", "signin.retry")
 
 
 def translate_description(text: str) -> str:
@@ -1456,7 +1478,7 @@ _EN.update(
         "filter.type.all": "all types",
         "filter.owner.all": "all",
         "slot.free_times": "Free times in the service's calendar – Enter chooses, Enter again sends",
-        "slot.typed": "Or type a time: dd.mm.yyyy hh:mm – Enter chooses",
+        "slot.typed": "Or type a time: dd/mm/yyyy hh:mm – Enter chooses",
         "slot.hint": "Choose a free time or type one.",
         "slot.none": "No free times in the next two weeks – type a time.",
         "slot.chosen": "Chosen",

@@ -11,12 +11,17 @@ come from the server (names): show it with markup off, or through safetext.
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import secrets
 import string
 from typing import Any
 
-from .client.errors import ClientError, PortalError, ReasonArg, Ref
+from .client.errors import ClientError, ReasonArg, Ref, reason_of
+from .crash import safe_report
 from .i18n import CATALOGS, current_language, format_datetime, format_number, t
 from .safetext import safe_str
+
+log = logging.getLogger("helsami_tui.failures")
 
 # Item types of the portal (task-type codes) -> the catalog key of their name.
 _TYPE_KEYS = {
@@ -105,13 +110,19 @@ def reason_text(code: str, args: dict[str, Any] | None = None) -> str:
 
 
 def error_text(e: BaseException) -> str:
-    """What to tell the user about `e`, in their language; never the portal's English diagnostics."""
+    """What to tell the user about `e`, in their language; never the portal's English diagnostics,
+    never an exception's text or type."""
     if isinstance(e, ClientError):
-        code = e.reason or ("uncoded" if isinstance(e, PortalError) else "")
-        args: dict[str, Any] = dict(e.reason_args)
-        if code == "uncoded" and isinstance(e, PortalError):
-            args.setdefault("status", e.status)
-        if not code:
-            return t("reason.unknown", code=type(e).__name__)
-        return reason_text(code, args)
-    return t("app.error", message=type(e).__name__)
+        code, args = reason_of(e)
+        if code:
+            return reason_text(code, args)
+    return unexpected_text(e)
+
+
+def unexpected_text(e: BaseException) -> str:
+    """A failure the app has no sentence for (a fault of the app, or an error of a kind it does not
+    code): a translated generic sentence with a log id. The log has the id and the exception's types
+    and code places (crash.safe_report); never its message, which may quote patient data."""
+    log_id = secrets.token_hex(4)
+    log.warning("unexpected failure %s:\n%s", log_id, safe_report(e))
+    return t("app.error", log_id=log_id)

@@ -146,3 +146,39 @@ def test_doctor_warns_about_clock_skew_small_terminal_and_plain_http_to_another_
     assert by["doctor.terminal"].status == doctor.WARN and "80×24" in text and "UTF-8" in text
     assert by["doctor.discovery"].status == doctor.FAIL and "token_endpoint" in text
     assert report.failures >= 1
+
+
+@pytest.mark.parametrize("lang", ["nb", "en"])
+def test_doctor_says_what_failed_in_the_language_never_the_exception(lang: str) -> None:
+    import httpx
+
+    from .test_one_language import foreign_words
+
+    set_language(lang)
+    # Nothing listens: the connection is refused.
+    refused = doctor.run_checks(
+        f"http://127.0.0.1:{free_port()}", store=memory_store(), env={"TERM": "xterm", "LANG": "C.UTF-8"}, size=(80, 24)
+    ).render()
+    assert {"nb": "kan ikke koble til", "en": "cannot connect ("}[lang] in refused
+
+    # The portal answers, slowly or wrongly: a timeout, a non-JSON discovery, a failing device endpoint.
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/fhir/metadata":
+            return httpx.Response(200, json={"software": {"name": "x", "version": "1"}})
+        if request.url.path.endswith("openid-configuration"):
+            return httpx.Response(200, text="<html>Not JSON, Kari Nordmann</html>")
+        raise httpx.ReadTimeout("timed out reading", request=request)
+
+    slow = doctor.run_checks(
+        "http://localhost:9",
+        store=memory_store(),
+        env={"TERM": "xterm", "LANG": "C.UTF-8"},
+        size=(80, 24),
+        transport=httpx.MockTransport(handler),
+    ).render()
+    assert {"nb": "fikk ikke svar i tide", "en": "no answer in time"}[lang] in slow
+    assert {"nb": "ikke gyldig JSON", "en": "not valid JSON"}[lang] in slow
+    for text in (refused, slow):
+        for raw in ("ConnectError", "ReadTimeout", "JSONDecodeError", "Errno", "Expecting value", "timed out", "Kari"):
+            assert raw not in text, (raw, text)
+        assert not foreign_words(text, lang), (foreign_words(text, lang), text)

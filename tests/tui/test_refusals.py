@@ -3,24 +3,33 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import re
 from collections.abc import Iterator
 
 import pytest
 
+from helsami_portal.embedded import free_port
 from helsami_tui.app import conflict_text, describe_error
+from helsami_tui.client.api import PortalClient
 from helsami_tui.client.errors import (
     REASON_SYSTEM,
     AccessDenied,
+    ClientError,
     Conflict,
     Offline,
     PortalError,
     Ref,
     error_from,
     parse_reason,
+    reason_of,
 )
-from helsami_tui.client.models import OperationOutcome
+from helsami_tui.client.models import OperationOutcome, PortalStatus
 from helsami_tui.i18n import current_language, set_language
 from helsami_tui.refusals import error_text
+from helsami_tui.screens.support import portal_line
+
+from .test_one_language import foreign_words
 
 ARG = "https://helsami.example/fhir/StructureDefinition/refusal-argument"
 
@@ -106,4 +115,47 @@ def test_client_side_failures_are_in_the_catalog() -> None:
     set_language("nb")
     e = PortalError(200, "The portal's answer to the reply was incomplete.", reason="incomplete-answer")
     assert error_text(e) == "Portalen sendte et ufullstendig svar. Prøv igjen."
-    assert error_text(ValueError("boom")) == "Noe gikk galt: ValueError"
+
+
+@pytest.mark.parametrize(
+    ("lang", "sentence"),
+    [
+        ("nb", "Noe gikk galt i appen. Prøv igjen; skjer det igjen, gi IT-støtte logg-ID "),
+        ("en", "Something went wrong"),
+    ],
+)
+def test_an_unexpected_failure_is_a_sentence_with_a_log_id_never_its_text_or_type(
+    lang: str, sentence: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    set_language(lang)
+    for e in (ValueError("Kari Nordmann 01017012345 boom"), ClientError("raw English words"), KeyError("x")):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="helsami_tui.failures"):
+            text = error_text(e)
+        assert text.startswith(sentence), text
+        for leak in (type(e).__name__, "Kari", "boom", "raw English", "'x'"):
+            assert leak not in text, (leak, text)
+        log_id = re.findall(r"[0-9a-f]{8}", text)
+        assert len(log_id) == 1, text
+        # The log has the id and the type, for IT support; never the message (it may quote a patient).
+        logged = caplog.text
+        assert log_id[0] in logged and type(e).__qualname__ in logged
+        assert "Kari" not in logged and "01017012345" not in logged and "raw English" not in logged
+
+
+@pytest.mark.parametrize("lang", ["nb", "en"])
+async def test_the_support_screen_says_why_the_portal_is_down_in_the_language(lang: str) -> None:
+    set_language(lang)
+    async with PortalClient(f"http://127.0.0.1:{free_port()}", "token", retries=0) as c:
+        down = await c.portal_status()
+    assert not down.reachable and down.reason == "offline"
+    refused = PortalStatus.unreachable("502 Bad Gateway from nginx", *reason_of(PortalError(502, "Bad Gateway")))
+    for status, said in (
+        (down, {"nb": "Portalen kan ikke nås", "en": "The portal cannot be reached"}[lang]),
+        (refused, "HTTP 502"),
+    ):
+        line = portal_line(status).plain
+        assert said in line, line
+        assert "Bad Gateway" not in line and "nginx" not in line, line
+        assert lang == "en" or status.error not in line, line  # the client's English message (for logs)
+        assert not foreign_words(line, lang), line

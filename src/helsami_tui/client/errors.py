@@ -33,6 +33,7 @@ __all__ = [
     "SignInError",
     "error_from",
     "parse_reason",
+    "reason_of",
 ]
 
 
@@ -146,6 +147,19 @@ class NotSupported(ClientError):
     """The portal does not offer this feature (an optional endpoint is missing)."""
 
     default_reason = "no-demo-sign-in"
+
+
+def reason_of(e: ClientError) -> tuple[str, dict[str, ReasonArg]]:
+    """The reason code a user is told for `e`, with its arguments: its own code; for a portal's
+    answer without one, "uncoded" with the HTTP status; "" when there is none (a failure of a kind
+    this client does not code)."""
+    args = dict(e.reason_args)
+    if e.reason:
+        return e.reason, args
+    if isinstance(e, PortalError):
+        args.setdefault("status", e.status)
+        return "uncoded", args
+    return "", args
 
 
 def error_from(outcome: OperationOutcome, status: int, fallback: str = "") -> PortalError:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .auth import TokenSession
-from .errors import AccessDenied, ClientError, NotFound
+from .errors import AccessDenied, ClientError, NotFound, reason_of
 from .models import (
     AccessEntry,
     Allergy,
@@ -232,7 +232,7 @@ class Reading(Transport):
         try:
             data = await self.get("metadata")
         except ClientError as e:
-            return PortalStatus.unreachable(str(e))
+            return PortalStatus.unreachable(str(e), *reason_of(e))
         return PortalStatus.from_fhir(data, (time.perf_counter() - start) * 1000)
 
     async def task(self, task_id: str, now: dt.datetime | None = None) -> InboxItem:

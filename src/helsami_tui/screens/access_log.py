@@ -24,7 +24,7 @@ from textual.worker import Worker
 from ..client.errors import ClientError
 from ..client.models import AccessEntry, Page, Target
 from ..host import ReportsFailures
-from ..i18n import t
+from ..i18n import short_datetime, t
 from ..safetext import safe_text
 from ..widgets.virtual_list import Column, Row, VirtualList
 from .targets import Picked, StaffPicker
@@ -67,7 +67,7 @@ class AccessLogSource:
         if not 0 <= index < len(self.items):
             return None
         e = self.items[index]
-        when = e.recorded.astimezone(self._tz).strftime("%d.%m.%Y %H:%M") if e.recorded else ""
+        when = short_datetime(e.recorded, self._tz) if e.recorded else ""
         basis = safe_text(e.reason, multiline=False)
         if e.denied:
             basis = Text.assemble(Text(f"[{t('log.denied')}] ", style="bold"), basis)

@@ -14,7 +14,7 @@ from ..attachments import attachment_line
 from ..client.api import Clinical
 from ..client.errors import AccessDenied
 from ..client.models import InboxItem, Me, Message
-from ..i18n import format_age, format_number, format_range, short_datetime, t
+from ..i18n import format_age, format_number, format_range, short_date, short_datetime, t
 from ..safetext import safe_text
 from ..sources import TYPE_KEYS, status_text
 
@@ -188,7 +188,7 @@ def proxies_line(line: Text, proxies: list[Any]) -> None:
             for b in (
                 relation,
                 t(f"proxy.level.{x.level}") if x.level in PROXY_LEVELS else x.level,
-                t("proxy.until", date=x.until.strftime("%d.%m.%Y")) if x.until else "",
+                t("proxy.until", date=short_date(x.until)) if x.until else "",
             )
             if b
         ]

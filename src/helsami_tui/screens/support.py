@@ -19,7 +19,7 @@ from ..client.errors import ClientError
 from ..client.models import NotificationHealth, PortalStatus, Queue
 from ..host import ReportsFailures
 from ..i18n import format_age, format_datetime, t, tn
-from ..refusals import error_text
+from ..refusals import error_text, reason_text
 from ..safetext import safe_text
 
 if TYPE_CHECKING:
@@ -48,8 +48,7 @@ def portal_line(status: PortalStatus) -> Text:
         ms = f"{status.latency_ms:.0f}" if status.latency_ms is not None else "?"
         out.append(f" · {t('support.health_ok', ms=ms)}")
     else:
-        out.append(t("support.health_down", error=""))
-        out.append_text(safe_text(status.error, multiline=False))
+        out.append_text(safe_text(t("support.health_down", error=reason_text(status.reason, status.reason_args))))
     return out
 
 

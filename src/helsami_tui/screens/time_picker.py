@@ -24,7 +24,7 @@ from ..client.errors import ClientError
 from ..client.models import FreeSlot, StatedExceptions
 from ..client.reviews import AppointmentRequest
 from ..host import ReportsFailures
-from ..i18n import t
+from ..i18n import short_datetime, t
 from ..refusals import error_text
 from ..safetext import safe_text
 from .dialogs import Dialog
@@ -35,11 +35,19 @@ if TYPE_CHECKING:
 DAYS = 14  # how far the list of free times reaches
 
 
-TIME_FORMATS = ("%d.%m.%Y %H:%M", "%d.%m.%Y %H.%M", "%d.%m.%y %H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M")
+# As shown in bokmål (dd.mm.åååå) and in English (dd/mm/yyyy, i18n.short_date), and ISO.
+TIME_FORMATS = (
+    "%d.%m.%Y %H:%M",
+    "%d.%m.%Y %H.%M",
+    "%d.%m.%y %H:%M",
+    "%d/%m/%Y %H:%M",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M",
+)
 
 
 def parse_when(text: str, tz: dt.tzinfo | None) -> dt.datetime | None:
-    """A date and time typed by staff ("03.12.2026 10:15"), read in `tz` (None: the clinical
+    """A date and time typed by staff ("03.12.2026 10:15", "03/12/2026 10:15"), read in `tz` (None: the clinical
     zone, never the host's)."""
     text = " ".join(text.split())
     for fmt in TIME_FORMATS:
@@ -56,6 +64,12 @@ def parse_when(text: str, tz: dt.tzinfo | None) -> dt.datetime | None:
     return d if len(text) > 10 else None
 
 
+def slot_label(at: dt.datetime, tz: dt.tzinfo | None) -> str:
+    """A time in the list and as chosen: the weekday and the short date and time for the locale, in
+    `tz` (None: the clinical zone)."""
+    return f"{t('weekday.' + str(clinical_time.local(at, tz).weekday()))} {short_datetime(at, tz)}"
+
+
 def slot_warnings(
     at: dt.datetime, request: AppointmentRequest, stated: StatedExceptions, tz: dt.tzinfo | None
 ) -> list[str]:
@@ -64,7 +78,7 @@ def slot_warnings(
     lo, hi = request.requested_from, request.requested_to
     if (lo is not None and at < lo) or (hi is not None and at > hi):
         out.append(t("slot.outside_window"))
-    for what in stated.breaks(at.astimezone(tz)):
+    for what in stated.breaks(clinical_time.local(at, tz)):
         out.append(t(f"slot.against.{what}"))
     return out
 
@@ -119,9 +133,9 @@ class TimePicker(ReportsFailures, Dialog["dt.datetime | None"]):
         r, tz = self.request, self.happ.tz
         out = Text()
         if r.requested_from:
-            out.append(f"{t('appt.wished')}: {r.requested_from.astimezone(tz):%d.%m.%Y %H:%M}")
+            out.append(f"{t('appt.wished')}: {short_datetime(r.requested_from, tz)}")
             if r.requested_to:
-                out.append(f" – {r.requested_to.astimezone(tz):%d.%m.%Y %H:%M}")
+                out.append(f" – {short_datetime(r.requested_to, tz)}")
             out.append("\n")
         if r.comment:
             out.append(f"{t('appt.comment')}: ")
@@ -150,8 +164,7 @@ class TimePicker(ReportsFailures, Dialog["dt.datetime | None"]):
         tz = self.happ.tz
         opts = []
         for s in self.slots:
-            local = s.start.astimezone(tz)
-            label = Text(f"{t('weekday.' + str(local.weekday()))} {local:%d.%m.%Y %H:%M}")
+            label = Text(slot_label(s.start, tz))
             warn = slot_warnings(s.start, self.request, self.stated, tz)
             if warn:
                 label.append("  ! " + "; ".join(warn), style="bold")
@@ -171,11 +184,7 @@ class TimePicker(ReportsFailures, Dialog["dt.datetime | None"]):
         """The first Enter: show the time and its warnings; the next Enter on it sends."""
         self.chosen = at
         tz = self.happ.tz
-        local = at.astimezone(tz)
-        line = Text.assemble(
-            Text(f"{t('slot.chosen')}: ", style="bold"),
-            f"{t('weekday.' + str(local.weekday()))} {local:%d.%m.%Y %H:%M}",
-        )
+        line = Text.assemble(Text(f"{t('slot.chosen')}: ", style="bold"), slot_label(at, tz))
         for w in slot_warnings(at, self.request, self.stated, tz):
             line.append(f"\n! {w}", style="bold")
         line.append("\n" + t("slot.enter_again"))

@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from pydantic import Field
+
+from ..reasons import ReasonArg
 from .base import BASE, Json, _d, _l, _Model, _s, first_code, human_name, parse_instant, ref_of
 from .codes import CHANNELS, INBOX_KINDS, STAFF_ROLES, Channel, InboxKind, StaffRole, TargetKind, Unknown, coded
 
@@ -153,7 +156,9 @@ class PortalStatus(_Model):
     version: str
     fhir_version: str
     latency_ms: float | None
-    error: str = ""
+    error: str = ""  # the client's English message, for logs; the UI says `reason` in its words
+    reason: str = ""  # why it is unreachable: a reason code (client/reasons.py) with its arguments
+    reason_args: dict[str, ReasonArg] = Field(default_factory=dict)
 
     @classmethod
     def from_fhir(cls, r: Json, latency_ms: float | None) -> PortalStatus:
@@ -168,8 +173,17 @@ class PortalStatus(_Model):
         )
 
     @classmethod
-    def unreachable(cls, error: str) -> PortalStatus:
-        return cls.model_construct(reachable=False, name="", version="", fhir_version="", latency_ms=None, error=error)
+    def unreachable(cls, error: str, reason: str = "", reason_args: dict[str, ReasonArg] | None = None) -> PortalStatus:
+        return cls.model_construct(
+            reachable=False,
+            name="",
+            version="",
+            fhir_version="",
+            latency_ms=None,
+            error=error,
+            reason=reason,
+            reason_args=dict(reason_args or {}),
+        )
 
 
 class NotificationFailure(_Model):
