@@ -260,9 +260,20 @@ def check_clock(report: Report, resp: httpx.Response | None, received: float | N
         report.add("doctor.clock", OK, t("doctor.clock_ok", seconds=shown))
 
 
+# Why the tokens are in memory only (TokenStore.reason), as catalog keys.
+KEYRING_REASONS = {
+    "missing": "doctor.keyring_reason.missing",
+    "unusable": "doctor.keyring_reason.unusable",
+    "by-choice": "doctor.keyring_reason.by_choice",
+    "failed": "doctor.keyring_reason.failed",
+}
+
+
 def check_keyring(report: Report, store: Any) -> None:
     if store is None or store.memory_only:
-        reason = _clean(getattr(store, "reason", "") or "–", 100)
+        code = getattr(store, "reason", "") or "missing"
+        detail = _clean(getattr(store, "reason_detail", "") or "–", 100)
+        reason = t(KEYRING_REASONS.get(code, "doctor.keyring_reason.missing"), detail=detail)
         report.add("doctor.keyring", WARN, t("doctor.keyring_memory", reason=reason))
         return
     backend = getattr(store, "_backend", None)

@@ -182,3 +182,27 @@ def test_doctor_says_what_failed_in_the_language_never_the_exception(lang: str) 
         for raw in ("ConnectError", "ReadTimeout", "JSONDecodeError", "Errno", "Expecting value", "timed out", "Kari"):
             assert raw not in text, (raw, text)
         assert not foreign_words(text, lang), (foreign_words(text, lang), text)
+
+
+@pytest.mark.parametrize(
+    ("lang", "says", "foreign"),
+    [("nb", "ingen nøkkelring-tjeneste", "no usable keyring backend"), ("en", "no keyring service", "nøkkelring")],
+)
+def test_why_the_keyring_is_not_used_is_said_in_the_users_language(lang: str, says: str, foreign: str) -> None:
+    """The reason once came from the token store as English text ("no usable keyring backend (Keyring)")
+    in the bokmål report too; it is a code the report translates, with the technical cause beside it."""
+    before = current_language()
+    set_language(lang)
+    try:
+        report = doctor.Report()
+        from keyring.backends import fail
+
+        doctor.check_keyring(report, TokenStore(backend=fail.Keyring()))
+        (check,) = report.checks
+        text = " ".join(check.lines)
+        assert says in text and "(Keyring)" in text and foreign not in text
+        by_choice = doctor.Report()
+        doctor.check_keyring(by_choice, TokenStore.in_memory())
+        assert foreign not in " ".join(by_choice.checks[0].lines)
+    finally:
+        set_language(before)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 
@@ -109,6 +109,9 @@ class TokenSession:
 # -- where tokens are kept ---------------------------------------------------------------------
 
 
+KeyringReason = Literal["", "missing", "unusable", "by-choice", "failed"]
+
+
 class TokenStore:
     """Tokens per portal URL in the system keyring (service "helsami-tui"); in memory only when
     no usable keyring backend exists. `memory_only` tells the app to say so to the user once
@@ -119,17 +122,20 @@ class TokenStore:
         self._memory: dict[str, str] = {}
         self._backend: Any | None = None
         self.memory_only = True
-        self.reason = ""
+        # Why the tokens are in memory only, as a code the app translates ("" when in the keyring):
+        # "missing", "unusable", "by-choice" or "failed"; `reason_detail` names the technical cause.
+        self.reason: KeyringReason = ""
+        self.reason_detail = ""
         try:
             import keyring
             import keyring.errors
 
             kr = backend if backend is not None else keyring.get_keyring()
         except Exception as e:  # keyring missing or broken: memory only
-            self.reason = f"no keyring ({type(e).__name__})"
+            self.reason, self.reason_detail = "missing", type(e).__name__
             return
         if _unusable(kr):
-            self.reason = f"no usable keyring backend ({type(kr).__name__})"
+            self.reason, self.reason_detail = "unusable", type(kr).__name__
             return
         self._backend = kr
         self.memory_only = False
@@ -143,14 +149,14 @@ class TokenStore:
         store._memory = {}
         store._backend = None
         store.memory_only = True
-        store.reason = "memory only by choice"
+        store.reason, store.reason_detail = "by-choice", ""
         return store
 
     def _fall_back(self, e: Exception) -> None:
         log.warning("keyring failed (%s); keeping tokens in memory only", type(e).__name__)
         self._backend = None
         self.memory_only = True
-        self.reason = f"keyring failed ({type(e).__name__})"
+        self.reason, self.reason_detail = "failed", type(e).__name__
 
     def load(self, portal_url: str) -> Tokens | None:
         key = portal_url.rstrip("/")
