@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import time_machine
 
 from helsami_portal.embedded import EmbeddedPortal
 from helsami_portal.seed import seed
@@ -40,7 +41,8 @@ def frozen_portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Embedded
     store = Store(make_engine(url))
     store.create_schema()
     seed(store, patients=200, tasks=600, now=FROZEN)
-    with EmbeddedPortal(url, demo=True, seed=False, run_jobs=False) as p:
+    # The portal runs on the same frozen morning as the data and the app (not on the suite's clock).
+    with time_machine.travel(FROZEN, tick=True), EmbeddedPortal(url, demo=True, seed=False, run_jobs=False) as p:
         yield p
 
 
@@ -61,16 +63,18 @@ async def until(pilot: Any, cond: Any) -> None:
     await wait_for(pilot, cond, what="the screen did not get ready")
 
 
-async def settled(pilot: Any, tries: int = 50) -> None:
-    """Wait until the screen stops changing (late answers from the portal have been drawn)."""
-    last = None
-    for _ in range(tries):
-        await pilot.pause(0.15)
-        now = pilot.app.export_screenshot()
-        if now == last:
-            return
-        last = now
-    raise AssertionError("the screen kept changing")
+async def settled(pilot: Any) -> None:
+    """Wait until the app is idle: no worker is running (every answer from the portal has been
+    handled), the scheduled animations have run and the screen has been refreshed after them."""
+    app = pilot.app
+
+    def idle() -> bool:
+        return all(w.is_finished for w in app.workers)
+
+    await wait_for(pilot, idle, what="the app's workers finished")
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()
+    await wait_for(pilot, idle, what="the app's workers finished after the last refresh")
 
 
 async def inbox_loaded(pilot: Any) -> None:
