@@ -29,7 +29,7 @@ from helsami_tui.screens.inbox import InboxScreen
 from helsami_tui.screens.item import ItemScreen
 from helsami_tui.screens.lock import LockScreen
 from helsami_tui.screens.reply import ReplyScreen
-from tests.waiting import wait_for
+from tests.waiting import settled, wait_for
 
 FROZEN = dt.datetime(2026, 1, 15, 9, 30, tzinfo=dt.UTC)
 SIZE = (100, 30)
@@ -61,20 +61,6 @@ def make_app(portal: EmbeddedPortal, user: str = "lege", lang: str = "nb") -> He
 
 async def until(pilot: Any, cond: Any) -> None:
     await wait_for(pilot, cond, what="the screen did not get ready")
-
-
-async def settled(pilot: Any) -> None:
-    """Wait until the app is idle: no worker is running (every answer from the portal has been
-    handled), the scheduled animations have run and the screen has been refreshed after them."""
-    app = pilot.app
-
-    def idle() -> bool:
-        return all(w.is_finished for w in app.workers)
-
-    await wait_for(pilot, idle, what="the app's workers finished")
-    await pilot.wait_for_scheduled_animations()
-    await pilot.pause()
-    await wait_for(pilot, idle, what="the app's workers finished after the last refresh")
 
 
 async def inbox_loaded(pilot: Any) -> None:
