@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +12,8 @@ from pathlib import Path
 import httpx
 
 from helsami_portal.embedded import free_port
+
+from ..waiting import wait_until
 
 
 def portal_cmd(*args: str) -> list[str]:
@@ -43,15 +44,12 @@ class Served:
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
-    def wait_for_log(self, predicate: object, timeout: float = 120) -> str:
-        deadline = time.monotonic() + timeout
-        while True:
+    def wait_for_log(self, predicate: object, timeout: float | None = None) -> str:
+        def shown() -> str | None:
             text = self.log()
-            if predicate(text):  # type: ignore[operator]
-                return text
-            if time.monotonic() > deadline:
-                raise AssertionError(f"the log never showed what was expected:\n{text[-3000:]}")
-            time.sleep(0.05)
+            return text if predicate(text) else None  # type: ignore[operator]
+
+        return str(wait_until(shown, "the log shows what was expected", timeout, detail=lambda: self.log()[-3000:]))
 
 
 @contextmanager
@@ -70,18 +68,16 @@ def served(
         )
     s = Served(proc, f"http://127.0.0.1:{port}", log)
     try:
-        deadline = time.monotonic() + timeout
-        while True:
+
+        def up() -> bool:
             if proc.poll() is not None:
                 raise AssertionError(f"the portal exited ({proc.returncode}):\n{s.log()[-3000:]}")
             try:
-                if httpx.get(f"{s.base_url}/healthz", timeout=2).status_code == 200:
-                    break
+                return httpx.get(f"{s.base_url}/healthz", timeout=2).status_code == 200
             except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError(f"the portal did not start:\n{s.log()[-3000:]}")
-            time.sleep(0.1)
+                return False
+
+        wait_until(up, "the portal started", timeout, detail=lambda: s.log()[-3000:])
         yield s
     finally:
         proc.terminate()

@@ -30,6 +30,7 @@ from helsami_portal.store.schema import device_code
 from helsami_portal.store.store import Store
 
 from ..conftest import drop_pg_database, make_pg_database
+from ..waiting import wait_until
 from .conftest import device_sign_in, new_thread
 
 DEVICE = "urn:ietf:params:oauth:grant-type:device_code"
@@ -267,10 +268,7 @@ class _Server:
 
     def __enter__(self) -> _Server:
         self.thread.start()
-        deadline = time.monotonic() + 120  # generous: a loaded machine starts it slowly
-        while not self.server.started:
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.02)
+        wait_until(lambda: self.server.started, "the server started")
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -296,6 +294,9 @@ def idp() -> Iterator[dict[str, Any]]:
         yield state
 
 
+_STRICT: dict[str, Any] = {}  # the Portal (shared state) of each strict portal, by its address
+
+
 @pytest.fixture(scope="module")
 def strict_portal(db_url: str, idp: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A portal made with create_app(Settings(embedded_demo=False)), on its own database."""
@@ -315,16 +316,15 @@ def strict_portal(db_url: str, idp: dict[str, Any], tmp_path_factory: pytest.Tem
         oidc_claim="preferred_username",
     )
     app = create_app(store, settings)
+    _STRICT[settings.issuer] = app.state.portal
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     t = threading.Thread(target=server.run, daemon=True)
     t.start()
-    deadline = time.monotonic() + 120  # generous: a loaded machine starts it slowly
-    while not server.started:
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+    wait_until(lambda: server.started, "the strict portal started")
     try:
         yield settings.issuer
     finally:
+        _STRICT.pop(settings.issuer, None)
         server.should_exit = True
         t.join(10)
         store.engine.dispose()
@@ -376,12 +376,29 @@ def test_demo_login_does_not_exist_on_a_portal_that_is_not_the_embedded_demo(str
     assert "embedded_demo" not in pathlib.Path(factory.__file__).read_text(encoding="utf-8")
 
 
+class _Clock:
+    """A monotonic clock that moves only when the portal pauses: the pauses it asks for are recorded."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.pauses: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.pauses.append(seconds)
+        self.now += seconds
+
+
 def test_sixth_try_after_five_wrong_passwords_waits_out_a_delay_even_with_the_right_password(
-    strict_portal: str,
+    strict_portal: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    clock = _Clock()
+    monkeypatch.setattr(_STRICT[strict_portal], "monotonic", clock.monotonic)
+    monkeypatch.setattr(_STRICT[strict_portal], "sleep", clock.sleep)
     with httpx.Client(base_url=strict_portal, timeout=30) as http:
         dev = start(http)
-        started = time.monotonic()
         for _ in range(5):
             r = http.post(
                 "/device",
@@ -393,7 +410,8 @@ def test_sixth_try_after_five_wrong_passwords_waits_out_a_delay_even_with_the_ri
                 },
             )
             assert r.status_code == 401
-        assert time.monotonic() - started >= 4.5  # every failure is slowed down
+        # Every failure is slowed down: its answer waits until a second after the request came in.
+        assert clock.pauses == [pytest.approx(1.0)] * 5
         r = http.post(
             "/device",
             data={"user_code": dev["user_code"], "username": "sykepleier", "password": "demo", "decision": "approve"},

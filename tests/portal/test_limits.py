@@ -6,13 +6,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
 import pytest
+
+from tests.waiting import wait_until
 
 
 def reason(r: httpx.Response) -> str | None:
@@ -249,14 +250,13 @@ def test_event_streams_are_capped_per_user_with_retry_after(sign_in: Any, portal
     refused(extra, 429, "too-many-streams")
     assert int(extra.headers["retry-after"]) > 0
     # Once those streams are closed, a new one is allowed again (the count is given back).
-    deadline = time.monotonic() + 120  # generous: a loaded machine starts it slowly
     with httpx.Client(base_url=portal.base_url, timeout=30) as http:
-        while True:
+
+        def allowed() -> bool:
             with http.stream("GET", "/fhir/$events", headers=lege.h()) as r:
-                if r.status_code == 200 or time.monotonic() > deadline:
-                    break
-            time.sleep(0.05)
-        assert r.status_code == 200
+                return r.status_code == 200
+
+        wait_until(allowed, "a new stream allowed once the others closed")
 
 
 def test_access_log_line_per_request_with_ids_and_status_only(sign_in: Any, caplog: pytest.LogCaptureFixture) -> None:
@@ -265,13 +265,14 @@ def test_access_log_line_per_request_with_ids_and_status_only(sign_in: Any, capl
     lege = sign_in("lege")
     caplog.set_level(logging.INFO, logger="helsami_portal.access")
     r = lege.get("/fhir/Patient", params={"name": "Nordmann-secret-query"})
-    deadline = time.monotonic() + 60  # the line is written once the response has gone out
-    while True:
-        lines = [rec.getMessage() for rec in caplog.records if rec.name == "helsami_portal.access"]
-        mine = [x for x in lines if r.headers["x-request-id"] in x]
-        if mine or time.monotonic() > deadline:
-            break
-        time.sleep(0.02)
+
+    def access_lines() -> list[str]:
+        return [rec.getMessage() for rec in caplog.records if rec.name == "helsami_portal.access"]
+
+    # The line is written once the response has gone out.
+    wait_until(lambda: any(r.headers["x-request-id"] in x for x in access_lines()), "the access line")
+    lines = access_lines()
+    mine = [x for x in lines if r.headers["x-request-id"] in x]
     assert len(mine) == 1, lines
     assert f" {r.status_code} " in mine[0] and "Practitioner/prac-0001" in mine[0] and "/fhir/{rtype}" in mine[0]
     assert "Nordmann" not in " ".join(lines) and "Bearer" not in " ".join(lines)

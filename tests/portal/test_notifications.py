@@ -35,6 +35,7 @@ from helsami_portal.store.schema import notification
 from helsami_portal.store.store import Store
 from helsami_portal.synth.fnr import make_fnr
 from helsami_portal.workflow import notify
+from tests.clock import machine_now
 from tests.conftest import SEED, drop_pg_database, make_pg_database
 from tests.waiting import wait_until
 
@@ -65,7 +66,7 @@ def _certificate(tmp: Path) -> tuple[Path, Path]:
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
+    now = machine_now()  # OpenSSL checks validity on the machine's clock, not the suite's
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)

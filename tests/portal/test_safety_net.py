@@ -35,6 +35,7 @@ from helsami_portal.workflow.working_time import (
     is_working_time,
     working_minutes_between,
 )
+from tests.clock import machine_now
 from tests.waiting import wait_until
 
 from ..conftest import drop_pg_database, make_pg_database
@@ -586,11 +587,8 @@ def test_worker_command_runs_and_stops_cleanly_on_sigterm(tmp_path: Any) -> None
     import sys
     import threading
 
-    import time_machine
-
     # The worker is another process, on the machine's own clock: items arrive on that clock.
-    def real_now() -> dt.datetime:
-        return time_machine.escape_hatch.datetime.datetime.now(dt.UTC)
+    real_now = machine_now
 
     url = f"sqlite:///{tmp_path / 'worker.sqlite3'}"
     boot = Store(make_engine(url))

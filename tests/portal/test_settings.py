@@ -12,6 +12,7 @@ from helsami_portal.seed import seed
 from helsami_portal.store.db import make_engine
 from helsami_portal.store.store import Store
 
+from ..clock import machine_time
 from .served import clean_env, run_portal, served
 from .test_auth import _idp_token, idp  # noqa: F401  (the fixture: a tiny OpenID Connect issuer)
 
@@ -34,9 +35,7 @@ def test_serve_keeps_the_oidc_issuer_from_the_environment(
     env = clean_env(HELSAMI_OIDC_ISSUER=idp["url"], HELSAMI_OIDC_AUDIENCE="helsami-test", HELSAMI_DB=small_db)
     with served(tmp_path, env=env) as s:
         # The served portal is another process, on the machine's own clock: the token is made on it too.
-        import time_machine
-
-        now = int(time_machine.escape_hatch.time.time())
+        now = int(machine_time())
         token = _idp_token(idp, iat=now, exp=now + 300)
         r = httpx.get(f"{s.base_url}/fhir/$whoami", headers={"Authorization": f"Bearer {token}"})
         assert r.status_code == 200, r.text

@@ -9,7 +9,6 @@ import hashlib
 import logging
 import os
 import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from helsami_portal.store.schema import account, device_code, login_attempt, ref
 from helsami_portal.store.store import Store
 
 from ..conftest import drop_pg_database, make_pg_database
+from ..waiting import wait_until
 
 DEVICE = "urn:ietf:params:oauth:grant-type:device_code"
 
@@ -75,10 +75,7 @@ def site(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site
     )
     t = threading.Thread(target=server.run, daemon=True)
     t.start()
-    deadline = time.monotonic() + 120  # generous: a loaded machine starts it slowly
-    while not server.started:
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+    wait_until(lambda: server.started, "the portal started")
     try:
         yield Site(settings.issuer, store, settings)
     finally:

@@ -21,9 +21,13 @@ from helsami_portal.seed import seed
 from helsami_portal.store.db import make_engine
 from helsami_portal.store.schema import task
 from helsami_portal.store.store import Store
-from tests.waiting import wait_until
+from tests.waiting import WAIT, wait_until
 
 from ..conftest import drop_pg_database, make_pg_database, pg_available
+
+# The staff stop when the pool is empty; this bound only stops a run that hangs. How fast they are
+# is not tested here (bench/ measures it): a loaded machine makes this test slower, not red.
+HANG = 10 * WAIT
 
 
 def _check(store: Store, result: loadtest.Result, items: int) -> dict[str, int]:
@@ -61,11 +65,11 @@ def test_staff_triage_one_pool_at_once(tmp_path: Any) -> None:
     with EmbeddedPortal(str(store.engine.url), demo=True, seed=False) as portal:
         stats: dict[str, int] = {}
         writer = _patients_write(portal.base_url, 3, stats)
-        result = loadtest.run(portal.base_url, staff=8, max_seconds=120)
-        writer.join(30)
+        result = loadtest.run(portal.base_url, staff=8, max_seconds=HANG)
+        writer.join(WAIT)
     _check(store, result, 120)
     assert stats["errors"] == 0 and stats["threads"] > 0
-    assert result.outcomes["claim 200"] >= 120
+    assert result.outcomes["claim 200"] >= 120  # every item was claimed (patients may add more)
 
 
 def _free_port() -> int:
@@ -102,8 +106,8 @@ def test_several_portal_processes_on_postgresql() -> None:
         wait_until(up, what="the portal started", timeout=120)
         stats: dict[str, int] = {}
         writer = _patients_write(base, 3, stats)
-        result = loadtest.run(base, staff=12, max_seconds=120)
-        writer.join(30)
+        result = loadtest.run(base, staff=12, max_seconds=HANG)
+        writer.join(WAIT)
         _check(store, result, 200)
         assert stats["errors"] == 0
     finally:

@@ -23,6 +23,8 @@ from helsami_tui.client.api import PortalClient
 from helsami_tui.client.auth import TokenSession, demo_login
 from helsami_tui.config import Settings
 from helsami_tui.i18n import set_language
+from tests.tui.test_workflows import inbox_ready
+from tests.waiting import wait_for
 
 MARKER = "Kari-Nordmann-" + uuid.uuid4().hex[:10]
 
@@ -79,9 +81,9 @@ async def test_marker_in_no_log_file_or_output_after_a_500_and_a_tui_crash(
 
         with pytest.raises(ValueError):
             async with app.run_test(size=(100, 30)) as pilot:
-                await pilot.pause(0.2)
+                await inbox_ready(app, pilot)
                 app.call_later(boom)
-                await pilot.pause(0.5)
+                await wait_for(pilot, lambda: app._exception is not None, what="the app crashed")  # noqa: SLF001
         rendered = Console(record=True, width=200)
         for r in app._exit_renderables:
             rendered.print(r)

@@ -10,7 +10,7 @@ import pytest
 from helsami_tui import cli
 from helsami_tui.i18n import current_language, set_language
 
-from ..waiting import WAIT
+from ..waiting import WAIT, wait_until
 
 
 @pytest.fixture(autouse=True)
@@ -36,7 +36,6 @@ def test_ctrl_c_while_waiting_for_sign_in_prints_no_traceback(demo_portal: Any, 
     import signal
     import subprocess
     import sys
-    import time
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("HELSAMI_")}
     env.update(
@@ -58,10 +57,12 @@ def test_ctrl_c_while_waiting_for_sign_in_prints_no_traceback(demo_portal: Any, 
             stdin=subprocess.DEVNULL,
         )
     try:
-        deadline = time.monotonic() + 60
-        while "Waiting" not in err.read_text(errors="replace"):
-            assert proc.poll() is None and time.monotonic() < deadline, err.read_text(errors="replace")
-            time.sleep(0.05)
+
+        def waiting() -> bool:
+            assert proc.poll() is None, err.read_text(errors="replace")
+            return "Waiting" in err.read_text(errors="replace")
+
+        wait_until(waiting, "the login waits for the sign-in", detail=lambda: err.read_text(errors="replace"))
         proc.send_signal(signal.SIGINT)
         assert proc.wait(WAIT) == 130  # the suite's bound: a loaded machine is slower, not wrong
     finally:

@@ -18,13 +18,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+
+from tests.waiting import WAIT, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -77,7 +78,7 @@ class Tmux:
             env=self.env,
             capture_output=True,
             text=True,
-            timeout=10,
+            timeout=WAIT,
         )
         if check and r.returncode != 0:
             raise AssertionError(f"tmux {' '.join(args)} failed: {r.stderr.strip()}")
@@ -95,17 +96,20 @@ class Tmux:
     def pane(self, fmt: str) -> str:
         return self.run("display-message", "-p", "-t", "e2e", fmt).strip()
 
-    def wait(self, what: str, cond: Callable[[str], bool], timeout: float = 15.0) -> str:
-        deadline = time.monotonic() + timeout
-        text = ""
-        while time.monotonic() < deadline:
-            text = self.screen()
-            if cond(text):
-                return text
+    def wait(self, what: str, cond: Callable[[str], bool], timeout: float | None = None) -> str:
+        """The screen once `cond` holds for it (within `timeout`, tests.waiting.WAIT by default)."""
+        last = [""]
+
+        def shown() -> bool:
+            last[0] = self.screen()
+            if cond(last[0]):
+                return True
             if self.pane("#{pane_dead}") == "1":
-                raise AssertionError(f"the app ended while waiting for {what}; last screen:\n{text}")
-            time.sleep(0.1)
-        raise AssertionError(f"timed out waiting for {what}; last screen:\n{text}")
+                raise AssertionError(f"the app ended while waiting for {what}; last screen:\n{last[0]}")
+            return False
+
+        wait_until(shown, what, timeout, detail=lambda: f"last screen:\n{last[0]}")
+        return last[0]
 
 
 @pytest.fixture()
@@ -139,18 +143,29 @@ def pid_alive(pid: int) -> bool:
         return False
 
 
-def wait_child(pid: int, timeout: float = 10.0) -> int:
+def wait_child(pid: int, timeout: float | None = None) -> int:
     """The pid of the (one) child process of `pid`."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def child() -> int | None:
         try:
             kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
         except OSError:
             kids = []
-        if kids:
-            return int(kids[0])
-        time.sleep(0.02)
-    raise AssertionError(f"process {pid} started no child")
+        return int(kids[0]) if kids else None
+
+    return int(wait_until(child, f"a child process of {pid}", timeout))
+
+
+def quit_cleanly(tmux: Tmux, status_file: Path, app_pid: int, shell_pid: int) -> None:
+    """After q: the wrapper wrote the app's exit status 0, and neither process is left running."""
+    wait_until(
+        lambda: status_file.exists() and status_file.read_text().strip(),
+        "the app quit on q",
+        detail=tmux.screen,
+    )
+    assert status_file.read_text().strip() == "0", f"exit status {status_file.read_text()!r}:\n{tmux.screen()}"
+    wait_until(lambda: not pid_alive(app_pid), "the app's process ended after it quit")
+    wait_until(lambda: not pid_alive(shell_pid), "the wrapper shell ended after the app quit")
 
 
 def test_demo_in_tmux_open_claim_reply(tmux: Tmux, tmp_path: Path) -> None:
@@ -195,7 +210,6 @@ def test_demo_in_tmux_open_claim_reply(tmux: Tmux, tmp_path: Path) -> None:
     tmux.wait(
         "the inbox with rows",
         lambda s: en["col.subject"] in s and bool(position.search(s)) and en["status.waiting"] in s,
-        timeout=30,
     )
 
     # 2. Only unclaimed messages (t: type -> message; o: owner -> unclaimed), so the first row
@@ -240,16 +254,7 @@ def test_demo_in_tmux_open_claim_reply(tmux: Tmux, tmp_path: Path) -> None:
     tmux.keys("Escape")
     tmux.wait("the inbox again", lambda s: en["col.subject"] in s and bool(position.search(s)))
     tmux.keys("q")
-    deadline = time.monotonic() + 15
-    while not status_file.exists() or not status_file.read_text().strip():
-        assert time.monotonic() < deadline, f"the app did not quit on q:\n{tmux.screen()}"
-        time.sleep(0.05)
-    assert status_file.read_text().strip() == "0", f"exit status {status_file.read_text()!r}:\n{tmux.screen()}"
-    deadline = time.monotonic() + 30
-    while (pid_alive(app_pid) or pid_alive(shell_pid)) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not pid_alive(app_pid), "the app's process is still running after it quit"
-    assert not pid_alive(shell_pid), "the wrapper shell is still running after the app quit"
+    quit_cleanly(tmux, status_file, app_pid, shell_pid)
 
     # 6. The portal's state, read from the SQLite file the demo portal wrote.
     from helsami_portal.store.schema import account, resource, task
@@ -340,7 +345,6 @@ def test_a_shift_the_common_job_in_four_keys(tmux: Tmux, tmp_path: Path) -> None
     tmux.wait(
         "the inbox with rows",
         lambda s: en["col.subject"] in s and bool(position.search(s)) and en["status.waiting"] in s,
-        timeout=30,
     )
     # Set up the shift's view once: unclaimed messages (t, o), as in the test above.
     tmux.keys("t")
@@ -398,15 +402,7 @@ def test_a_shift_the_common_job_in_four_keys(tmux: Tmux, tmp_path: Path) -> None
     tmux.keys("Escape")
     tmux.wait("the inbox again", lambda s: en["col.subject"] in s and bool(position.search(s)))
     tmux.keys("q")
-    deadline = time.monotonic() + 15
-    while not status_file.exists() or not status_file.read_text().strip():
-        assert time.monotonic() < deadline, f"the app did not quit on q:\n{tmux.screen()}"
-        time.sleep(0.05)
-    assert status_file.read_text().strip() == "0"
-    deadline = time.monotonic() + 30
-    while (pid_alive(app_pid) or pid_alive(shell_pid)) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not pid_alive(app_pid) and not pid_alive(shell_pid)
+    quit_cleanly(tmux, status_file, app_pid, shell_pid)
 
     # The portal: three replies from the physician with the filled template, each once, each item completed.
     from helsami_portal.store.schema import account, resource, task

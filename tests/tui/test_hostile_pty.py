@@ -28,12 +28,14 @@ import termios
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+
+from tests.waiting import WAIT, wait_until
 
 from .test_e2e_tmux import app_command, isolated_env
 
@@ -175,7 +177,6 @@ class Pty:
         )
         os.close(slave)
         self.buf = bytearray()
-        self.last_output = time.monotonic()
         self.lock = threading.Lock()
         try:
             import pyte
@@ -202,7 +203,6 @@ class Pty:
                 return
             with self.lock:
                 self.buf += data
-                self.last_output = time.monotonic()
                 if self.stream is not None:
                     self.stream.feed(data)
 
@@ -220,13 +220,14 @@ class Pty:
         with self.lock:
             return "\n".join(self.screen.display)
 
-    def wait(self, token: str, since: int, timeout: float = 15.0) -> None:
+    def wait(self, token: str, since: int, timeout: float | None = None) -> None:
+        """Until the app has written `token` after byte `since` (failing if it ends first)."""
         needle = token.encode()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+
+        def written() -> bool:
             with self.lock:
                 if needle in self.buf[since:]:
-                    return
+                    return True
             if self.proc.poll() is not None:
                 self.reader.join(timeout=2)
                 self.dump.write_bytes(bytes(self.buf))
@@ -234,24 +235,37 @@ class Pty:
                     f"the app ended (exit {self.proc.returncode}) waiting for {token!r}; all it "
                     f"wrote is in {self.dump}; its last words:\n{self.tail(6000)}"
                 )
-            time.sleep(0.02)
-        self.dump.write_bytes(bytes(self.buf))
-        raise AssertionError(
-            f"timed out waiting for {token!r}; all the app wrote is in {self.dump}; screen:\n"
-            f"{self.rendered() or self.tail(3000)}"
-        )
+            return False
+
+        def seen() -> str:
+            self.dump.write_bytes(bytes(self.buf))
+            return f"all the app wrote is in {self.dump}; screen:\n{self.rendered() or self.tail(3000)}"
+
+        wait_until(written, f"the app to write {token!r}", timeout, detail=seen)
+
+    def shows(self, cond: Callable[[str], Any], what: str) -> Any:
+        """Until the rendered screen satisfies `cond`; returns what `cond` returned. Without pyte there
+        is no rendered screen: the waits for written bytes are all there is, and this returns None."""
+        if self.screen is None:
+            return None
+
+        # A frame may reach pyte in more than one read: `cond` must hold on two looks in a row with
+        # no byte written between them, so the screen it holds for is a whole frame.
+        seen: list[int] = [-1]
+
+        def shown() -> Any:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"the app ended (exit {self.proc.returncode}) waiting for {what}")
+            offset = self.offset
+            got = cond(self.rendered())
+            whole, seen[0] = seen[0] == offset == self.offset, offset if got else -1
+            return got if whole else None
+
+        return wait_until(shown, what, detail=lambda: f"screen:\n{self.rendered()}")
 
     def tail(self, n: int) -> str:
         with self.lock:
             return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", bytes(self.buf[-n:]).decode(errors="replace"))
-
-    def quiet(self, seconds: float = 0.25, timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.lock:
-                if time.monotonic() - self.last_output >= seconds:
-                    return
-            time.sleep(0.02)
 
     def close(self) -> None:
         if self.proc.poll() is None:
@@ -259,6 +273,15 @@ class Pty:
             self.proc.wait(timeout=10)
         self.reader.join(timeout=5)
         os.close(self.master)
+
+
+POSITION = re.compile(r"(?m)^\W*(\d+) of (\d+)(?= · |\s*$)")  # the inbox's "12 of 40 · ..." (English)
+
+
+def position(screen: str) -> tuple[int, int] | None:
+    """The inbox's cursor position and length as the rendered screen shows them."""
+    m = POSITION.search(screen)
+    return (int(m.group(1)), int(m.group(2))) if m else None
 
 
 KEY = {
@@ -299,18 +322,21 @@ def recording(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recording]:
     alive = False
     try:
         # The inbox, with its rows (the column header, then a row that is waiting).
-        term.wait(en["status.waiting"], 0, timeout=30)
-        term.quiet()
+        term.wait(en["status.waiting"], 0)
+        at = term.shows(lambda s: en["status.waiting"] in s and position(s), "the inbox with its rows")
         pages.append(term.rendered())
         # Page through the whole pool, then back to the top.
         for _ in range(4):
             term.send(KEY["pgdn"])
-            term.quiet()
+            before = at
+            at = term.shows(
+                lambda s, before=before: (p := position(s)) and (p != before or p[0] == p[1]) and p, "the next page"
+            )
             pages.append(term.rendered())
         # The hostile threads are the newest of one priority, so the last ones in the list:
         # open each from the bottom up (End, then Up between them).
         term.send(KEY["end"])
-        term.quiet()
+        at = term.shows(lambda s: (p := position(s)) and p[0] == p[1] and p, "the end of the list")
         print(f"app up and paged {time.monotonic() - t0:.1f} s")
         for p in reversed(posted):
             mark = term.offset
@@ -319,27 +345,29 @@ def recording(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recording]:
             # then the thread's first message header once the thread has loaded.
             term.wait(p.head_token, mark)
             term.wait(f"{en['msg.from_patient']}: ", mark)
-            term.quiet(0.15)
-            # The thread opens scrolled to its end; Home shows its start (what did not fit).
+            # The thread opens scrolled to its end ...
+            term.shows(lambda s, p=p: p.end_token in s, f"{p.end_token}, the thread's end")
+            # ... and Home shows its start (what did not fit): the first message, or the second one
+            # ("before ... after") of a hostile extra, whose first is the hostile string itself.
             term.send(KEY["home"])
-            term.quiet(0.1)
+            start = "before " if p.extra else f"{p.head_token} all:"
+            term.shows(lambda s, start=start: start in s, f"the start of the thread {p.end_token}")
             opened.append(p.end_token)
             snapshots[p.end_token] = term.rendered()
             mark = term.offset
             term.send(KEY["escape"])
             term.wait(en["col.subject"], mark)
-            term.quiet(0.1)
-            mark = term.offset
+            at = term.shows(lambda s: position(s), "the inbox again")
             term.send(KEY["up"])
-            term.wait("\x1b", mark)
-            term.quiet(0.05)
+            up = (at[0] - 1, at[1]) if at else None
+            at = term.shows(lambda s, up=up: (q := position(s)) and (up is None or q == up) and q, "the row above")
         print(f"opened all {time.monotonic() - t0:.1f} s")
         term.send(KEY["home"])
-        term.quiet()
+        term.shows(lambda s: (q := position(s)) and q[0] == 1, "the top of the list")
         alive = term.proc.poll() is None
         term.send(b"q")
         try:
-            code: int | None = term.proc.wait(timeout=15)
+            code: int | None = term.proc.wait(timeout=WAIT)
         except subprocess.TimeoutExpired:
             code = None
         term.reader.join(timeout=5)

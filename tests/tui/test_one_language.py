@@ -51,6 +51,7 @@ from helsami_tui.screens.sign_in import SignInScreen
 from helsami_tui.screens.support import SupportScreen
 from helsami_tui.screens.targets import PhysicianPicker, StaffPicker
 from helsami_tui.screens.time_picker import Confirm, TimePicker
+from tests.waiting import settled
 
 from .test_appointments import request
 from .test_batch import USED as BATCH_USED, _release_batch, results
@@ -244,11 +245,6 @@ def check(app: HelsamiApp, lang: str, where: str, data: str = "") -> None:
     assert not bad, f"{lang} {where}: words of the other language on screen: {sorted(bad)}\n{shown}"
 
 
-async def settle(pilot: Any) -> None:
-    for _ in range(3):
-        await pilot.pause(0.1)
-
-
 async def close(app: HelsamiApp, pilot: Any, kind: type) -> None:
     await pilot.press("escape")
     await wait_for(pilot, lambda: not isinstance(app.screen, kind), what=f"{kind.__name__} closed")
@@ -259,20 +255,21 @@ async def test_clinician_screens_show_one_language(portal: EmbeddedPortal, lang:
     app = await start(portal, "lege", lang)
     async with app.run_test(size=SIZE) as pilot:
         screen = await inbox_ready(app, pilot)
-        await settle(pilot)
+        await settled(pilot)
         check(app, lang, "inbox")
         await pilot.press("f1")
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
         check(app, lang, "help")
         await close(app, pilot, HelpScreen)
         await pilot.press("f8")  # theme toast, with a human name
-        await settle(pilot)
+        await wait_for(pilot, lambda: notes_of(app), what="theme toast")
+        await settled(pilot)
         check(app, lang, "theme toast")
         assert not any("helsami-high-contrast" in n for n in notes_of(app))
         app.clear_notifications()
         await pilot.press("f")
         await wait_for(pilot, lambda: isinstance(app.screen, ForwardScreen), what="forward")
-        await settle(pilot)
+        await settled(pilot)
         check(app, lang, "forward")
         await close(app, pilot, ForwardScreen)
         await pilot.press("n")
@@ -281,7 +278,7 @@ async def test_clinician_screens_show_one_language(portal: EmbeddedPortal, lang:
         await close(app, pilot, PhoneMessageScreen)
         await pilot.press("f7")
         await wait_for(pilot, lambda: isinstance(app.screen, AbsenceScreen), what="absence")
-        await settle(pilot)
+        await settled(pilot)
         check(app, lang, "absence")
         await close(app, pilot, AbsenceScreen)
         await pilot.press("f4")
@@ -294,12 +291,14 @@ async def test_clinician_screens_show_one_language(portal: EmbeddedPortal, lang:
         item = app.screen
         assert isinstance(item, ItemScreen)
         await wait_for(pilot, lambda: item.thread is not None, what="thread loaded")
-        await settle(pilot)
+        await settled(pilot)
         check(app, lang, f"item ({type(item).__name__})")
         await pilot.press("r")
         await wait_for(pilot, lambda: isinstance(app.screen, ReplyScreen), what="reply")
+        reply = app.screen
         await pilot.press("f3")
-        await settle(pilot)
+        await wait_for(pilot, lambda: reply.query_one("#templates-box").has_class("shown"), what="templates shown")
+        await settled(pilot)
         check(app, lang, "reply with templates")
         await pilot.press("f4")
         await wait_for(
@@ -308,10 +307,11 @@ async def test_clinician_screens_show_one_language(portal: EmbeddedPortal, lang:
         check(app, lang, "library picker")
         await close(app, pilot, LibraryPicker)
         app.pop_screen()
-        await settle(pilot)
+        await settled(pilot)
         while not isinstance(app.screen, type(screen)):
             app.pop_screen()
-            await settle(pilot)
+            await settled(pilot)
+        await wait_for(pilot, lambda: app.screen is screen, what="back in the inbox")
         for kind in ("renewal", "result", "questionnaire", "appointment"):
             tasks = readable_appointments(portal, "lege") if kind == "appointment" else open_tasks(portal, "lege", kind)
             assert tasks, f"no open {kind} item for lege: the {kind} screen would go unchecked"
@@ -319,20 +319,21 @@ async def test_clinician_screens_show_one_language(portal: EmbeddedPortal, lang:
             s = app.screen
             assert isinstance(s, DecisionScreen)
             await wait_for(pilot, lambda s=s: s.review is not None or s.review_error, what=f"{kind} review")
-            await settle(pilot)
+            await settled(pilot)
             check(app, lang, kind)
             app.pop_screen()
-            await settle(pilot)
+            await settled(pilot)
         await pilot.press("f9")  # the language toast names the language, not its code
-        await settle(pilot)
+        await wait_for(pilot, lambda: notes_of(app), what="language toast")
+        await settled(pilot)
         other = "en" if lang == "nb" else "nb"
         assert any(n.endswith("English") or n.endswith("Norsk bokmål") for n in notes_of(app))
         app.clear_notifications()
-        await settle(pilot)
+        await settled(pilot)
         check(app, other, "inbox after F9")
         await pilot.press("f12")
         await wait_for(pilot, lambda: isinstance(app.screen, LockScreen), what="lock")
-        await settle(pilot)
+        await settled(pilot)
         check(app, other, "lock")
 
 
@@ -341,8 +342,7 @@ async def test_switchboard_and_it_screens_show_one_language(portal: EmbeddedPort
     app = await start(portal, "sentralbord", lang)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, IntakeScreen), what="intake")
-        await settle(pilot)
-        await settle(pilot)
+        await settled(pilot)
         check(app, lang, "intake")
         intake = app.screen
         assert isinstance(intake, IntakeScreen)
@@ -354,8 +354,7 @@ async def test_switchboard_and_it_screens_show_one_language(portal: EmbeddedPort
     app = await start(portal, "it", lang)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, SupportScreen), what="support")
-        await settle(pilot)
-        await settle(pilot)
+        await settled(pilot)
         check(app, lang, "IT support")
 
 
@@ -583,7 +582,7 @@ async def test_command_palette_speaks_the_language(portal: EmbeddedPortal, lang:
         await pilot.press(*query)  # the app's own actions, by their translated names
         commands = palette.query_one(CommandList)
         await wait_for(pilot, lambda: commands.option_count > 0, what="matches")
-        await settle(pilot)
+        await settled(pilot)
         shown = screen_text(app)
         check(app, lang, "command palette")
         assert wanted in shown

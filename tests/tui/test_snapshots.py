@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import time_machine
 
 from helsami_portal.embedded import EmbeddedPortal
 from helsami_portal.seed import seed
@@ -28,7 +29,7 @@ from helsami_tui.screens.inbox import InboxScreen
 from helsami_tui.screens.item import ItemScreen
 from helsami_tui.screens.lock import LockScreen
 from helsami_tui.screens.reply import ReplyScreen
-from tests.waiting import wait_for
+from tests.waiting import settled, wait_for
 
 FROZEN = dt.datetime(2026, 1, 15, 9, 30, tzinfo=dt.UTC)
 SIZE = (100, 30)
@@ -40,7 +41,8 @@ def frozen_portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Embedded
     store = Store(make_engine(url))
     store.create_schema()
     seed(store, patients=200, tasks=600, now=FROZEN)
-    with EmbeddedPortal(url, demo=True, seed=False, run_jobs=False) as p:
+    # The portal runs on the same frozen morning as the data and the app (not on the suite's clock).
+    with time_machine.travel(FROZEN, tick=True), EmbeddedPortal(url, demo=True, seed=False, run_jobs=False) as p:
         yield p
 
 
@@ -59,18 +61,6 @@ def make_app(portal: EmbeddedPortal, user: str = "lege", lang: str = "nb") -> He
 
 async def until(pilot: Any, cond: Any) -> None:
     await wait_for(pilot, cond, what="the screen did not get ready")
-
-
-async def settled(pilot: Any, tries: int = 50) -> None:
-    """Wait until the screen stops changing (late answers from the portal have been drawn)."""
-    last = None
-    for _ in range(tries):
-        await pilot.pause(0.15)
-        now = pilot.app.export_screenshot()
-        if now == last:
-            return
-        last = now
-    raise AssertionError("the screen kept changing")
 
 
 async def inbox_loaded(pilot: Any) -> None:

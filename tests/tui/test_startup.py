@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterator
 from typing import Any
+
+import pytest
 
 from helsami_portal.embedded import EmbeddedPortal
 from helsami_tui.app import HelsamiApp
@@ -10,7 +14,26 @@ from helsami_tui.client.api import PortalClient
 from helsami_tui.client.auth import TokenSession, demo_login
 from helsami_tui.config import Settings
 from helsami_tui.screens.inbox import InboxScreen
+from tests.conftest import SEED, SHARED_PORTAL_SETTINGS
 from tests.waiting import wait_for
+
+
+@pytest.fixture(scope="module")
+def demo_portal(tmp_path_factory: pytest.TempPathFactory, reference: dt.datetime) -> Iterator[EmbeddedPortal]:
+    """The terminal app's demo portal without its background jobs: an item a job changes while the
+    app starts is announced, and the inbox would rightly ask for its pools' counts again (a second
+    ask that is not the start-up's)."""
+    db = tmp_path_factory.mktemp("startup") / "portal.sqlite3"
+    with EmbeddedPortal(
+        f"sqlite:///{db}",
+        demo=True,
+        seed=True,
+        seed_value=SEED,
+        reference=reference,
+        settings=SHARED_PORTAL_SETTINGS,
+        run_jobs=False,
+    ) as p:
+        yield p
 
 
 async def test_whoami_and_pools_are_asked_together_and_pools_only_once(demo_portal: EmbeddedPortal) -> None:

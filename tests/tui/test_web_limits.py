@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestServer
 
 from helsami_tui import web
 from helsami_tui.web import WebServer
+from tests.waiting import async_wait_until
 
 
 @pytest.fixture
@@ -65,10 +66,7 @@ async def test_no_more_sessions_than_the_limit_even_when_they_arrive_at_once(
             assert r.status == 503 and r.headers["Retry-After"] == "30"
         # One tab closes: its place is free again.
         await sockets[0].close()
-        for _ in range(200):
-            if len(server.sessions) < 2:
-                break
-            await asyncio.sleep(0.05)
+        await async_wait_until(lambda: len(server.sessions) < 2, "the closed tab's session ended")
         again = await _open(session, test_server, origin)
         assert not isinstance(again, int)
         for s in (again, *sockets[1:]):

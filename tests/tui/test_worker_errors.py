@@ -52,11 +52,8 @@ class ReportingApp(App[None]):
 async def _reported(error: Exception) -> list[Exception]:
     app = ReportingApp(error)
     async with app.run_test() as pilot:
-        for _ in range(200):  # wait for the condition, not for a time
-            await app.workers.wait_for_complete()
-            await pilot.pause()
-            if app.reported:
-                break
+        await app.workers.wait_for_complete()
+        await wait_for(pilot, lambda: app.reported, what="the worker's error reported")
         assert app.is_running  # a failed worker does not end the app
         assert isinstance(app.screen, FailingScreen)
         return app.reported

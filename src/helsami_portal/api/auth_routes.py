@@ -8,12 +8,10 @@ policy `auth.throttle`, an external OpenID Connect issuer `auth.external`.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import functools
 import html
 import secrets
-import time
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -283,7 +281,7 @@ async def device_submit(request: Request) -> Response:
     password = form.get("password", "")[:200]
     decision = form.get("decision", "approve")
     ip = _address(request)
-    started = time.monotonic()
+    started = portal.monotonic()
     result, row, verdict = await run_in_threadpool(
         functools.partial(
             signin.decide,
@@ -325,7 +323,7 @@ async def device_submit(request: Request) -> Response:
         )
     if result == "error":
         # Slow every failure down to at least a second, whatever the cause.
-        await _sleep_until(started + 1.0)
+        await _sleep_until(portal, started + 1.0)
         return _page(
             _approve_form(row, "Feil brukernavn eller passord. / Wrong username or password.", address=ip), 401
         )
@@ -336,10 +334,10 @@ async def device_submit(request: Request) -> Response:
     )
 
 
-async def _sleep_until(deadline: float) -> None:
-    delay = deadline - time.monotonic()
+async def _sleep_until(portal: Portal, deadline: float) -> None:
+    delay = deadline - portal.monotonic()
     if delay > 0:
-        await asyncio.sleep(delay)
+        await portal.sleep(delay)
 
 
 # -- embedded demo ----------------------------------------------------------------------------------

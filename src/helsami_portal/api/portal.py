@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -56,6 +57,10 @@ class Portal:
         # The routing table is checked against this database now: a bad one stops the start.
         self.routing = routing.install(store, routing.load_for(store, settings.routing_file))
         self.delivery = setup_notifications(store, settings)  # the channels patients are notified by
+        # The clock and the pause of an answer that is slowed down on purpose (a failed sign-in takes
+        # at least a second): a test replaces both to see the wait asked for without spending it.
+        self.monotonic: Callable[[], float] = time.monotonic
+        self.sleep: Callable[[float], Awaitable[object]] = asyncio.sleep
 
     async def start_jobs(self) -> list[Any]:
         """Background jobs of this process (the safety net), unless `run_jobs` is off."""
