@@ -342,3 +342,58 @@ def test_redact_masks_a_confidential_address_whatever_is_stored() -> None:
     assert "Hemmelig" not in json.dumps(out) and "Fjordvik" not in json.dumps(out)
     assert out["address"][0]["text"] == "Skjermet adresse"
     assert p["address"][0]["line"] == ["Hemmelig vei 1"]  # the stored resource is not changed
+
+
+def _args(ext_holder: dict[str, Any]) -> dict[str, Any]:
+    """The access-log arguments of an AuditEvent part, by name, with their typed values."""
+    out: dict[str, Any] = {}
+    for ext in ext_holder.get("extension") or []:
+        if ext["url"] == "https://helsami.example/fhir/StructureDefinition/access-argument":
+            parts = {x["url"]: x for x in ext["extension"]}
+            value = parts["value"]
+            out[parts["name"]["valueString"]] = next(v for k, v in value.items() if k.startswith("value"))
+    return out
+
+
+def _codes(ev: dict[str, Any]) -> tuple[str, dict[str, Any], str, dict[str, Any]]:
+    """(basis code, its arguments, what code, its arguments) of one AuditEvent."""
+    purpose = ev["agent"][0]["purposeOfUse"][0]
+    basis = next(
+        c["code"] for c in purpose["coding"] if c["system"] == "https://helsami.example/fhir/CodeSystem/access-basis"
+    )
+    entity = ev["entity"][0]
+    what = next(
+        x["valueCoding"]["code"]
+        for x in entity["extension"]
+        if x["url"] == "https://helsami.example/fhir/StructureDefinition/access-what"
+        and x["valueCoding"]["system"] == "https://helsami.example/fhir/CodeSystem/access-what"
+    )
+    return basis, _args(purpose), what, _args(entity)
+
+
+def test_the_access_log_codes_the_basis_and_what_was_read_beside_the_english_text(sign_in: Any) -> None:
+    lege, po = sign_in("lege"), sign_in("personvern")
+    pid = "pat-000001"  # lege is the patient's regular GP
+    assert lege.get(f"/fhir/Patient/{pid}").status_code == 200
+    ev = newest(po, pid)[0]
+    assert _codes(ev) == ("care.gp", {}, "read", {"item": {"reference": f"Patient/{pid}"}})
+    assert ev["agent"][0]["purposeOfUse"][0]["text"] == "care relation: regular GP (fastlege)"  # for other clients
+    assert ev["entity"][0]["description"] == f"Patient/{pid}"
+    assert lege.get("/fhir/Condition", params={"patient": f"Patient/{pid}"}).status_code == 200
+    basis, _, what, args = _codes(newest(po, pid)[0])
+    assert (basis, what, args) == ("care.gp", "search", {"type": "Condition", "types": "Condition"})
+    # break the glass: the code, with the reason the staff member gave as its argument
+    lege2, other = sign_in("lege2"), "pat-000161"
+    reason = "Pasienten innlagt bevisstløs, trenger medisinliste"
+    r = lege2.post(
+        f"/fhir/Patient/{other}/$break-the-glass",
+        json={"resourceType": "Parameters", "parameter": [{"name": "reason", "valueString": reason}]},
+    )
+    assert r.status_code == 200, r.text
+    basis, basis_args, what, args = _codes(newest(po, other)[0])
+    assert (basis, basis_args, what) == ("break-glass", {"reason": reason}, "break-glass-granted")
+    assert set(args) == {"until"} and args["until"].endswith("Z")
+    # a refused read: the code "denied"
+    assert sign_in("lege2").get("/fhir/Patient/pat-000150").status_code == 403
+    basis, _, what, args = _codes(newest(po, "pat-000150")[0])
+    assert (basis, what, args) == ("denied", "read", {"item": {"reference": "Patient/pat-000150"}})
