@@ -397,3 +397,18 @@ def test_the_access_log_codes_the_basis_and_what_was_read_beside_the_english_tex
     assert sign_in("lege2").get("/fhir/Patient/pat-000150").status_code == 403
     basis, _, what, args = _codes(newest(po, "pat-000150")[0])
     assert (basis, what, args) == ("denied", "read", {"item": {"reference": "Patient/pat-000150"}})
+
+
+def test_every_access_log_code_is_documented_next_to_the_refusal_reasons() -> None:
+    import pathlib
+    import re
+
+    from helsami_portal.fhir import access_codes
+
+    doc = (pathlib.Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text(encoding="utf-8")
+    section = doc.split("\n## Access log: basis and what codes\n", 1)[1].split("\n## ", 1)[0]
+    basis, what = section.split("| what code |", 1)
+    row = r"^\| `([a-z.-]+)` \|"
+    assert set(re.findall(row, basis, flags=re.M)) == set(access_codes.BASES) | set(access_codes.BASIS_PREFIXES)
+    assert set(re.findall(row, what, flags=re.M)) == set(access_codes.WHAT_CODES)
+    assert access_codes.BASIS_SYSTEM in section and access_codes.WHAT_SYSTEM in section
