@@ -181,10 +181,13 @@ def test_entries_are_told_from_their_codes_in_the_language(lang: str) -> None:
     try:
         granted = _entry("break the glass granted until 2026-03-02T13:05 UTC", "break the glass: Akutt innlagt")
         assert granted.basis_code == "break-glass" and granted.what_code == "break-glass-granted"
-        assert what_text(granted) == {
-            "nb": "Nødtilgang gitt, varer til 2. mars 2026 kl. 14:05",
-            "en": "Break-the-glass access granted, lasting until 2 Mar 2026, 14:05",
-        }[lang]  # in clinical time (Europe/Oslo)
+        assert (
+            what_text(granted)
+            == {
+                "nb": "Nødtilgang gitt, varer til 2. mars 2026 kl. 14:05",
+                "en": "Break-the-glass access granted, lasting until 2 Mar 2026, 14:05",
+            }[lang]
+        )  # in clinical time (Europe/Oslo)
         assert basis_text(granted) == {"nb": "Nødtilgang: ", "en": "Break the glass: "}[lang] + "Akutt innlagt"
         review = _entry(
             "renewal review of Task/t-1: MedicationRequest, AllergyIntolerance", "care relation: regular GP (fastlege)"
