@@ -412,3 +412,59 @@ def test_every_access_log_code_is_documented_next_to_the_refusal_reasons() -> No
     assert set(re.findall(row, basis, flags=re.M)) == set(access_codes.BASES) | set(access_codes.BASIS_PREFIXES)
     assert set(re.findall(row, what, flags=re.M)) == set(access_codes.WHAT_CODES)
     assert access_codes.BASIS_SYSTEM in section and access_codes.WHAT_SYSTEM in section
+
+
+def test_every_entry_the_tests_above_made_carries_both_codes(sign_in: Any) -> None:
+    """The codes follow from the stored texts (fhir/access_codes.py): a new form of text written
+    without its pattern would leave entries uncoded, and the app would show only a generic phrase."""
+    po = sign_in("personvern")
+    uncoded: set[tuple[str, str]] = set()
+    seen = 0
+    url: str | None = "/fhir/AuditEvent?_count=200"
+    while url and seen < 2000:
+        page = po.get(url).json()
+        for e in page.get("entry") or []:
+            ev, seen = e["resource"], seen + 1
+            purpose = ev["agent"][0]["purposeOfUse"][0]
+            entity = ev["entity"][0]
+            has_basis = any(c["system"].endswith("/CodeSystem/access-basis") for c in purpose["coding"])
+            has_what = any(x["url"].endswith("/StructureDefinition/access-what") for x in entity.get("extension") or [])
+            if not (has_basis and has_what):
+                uncoded.add(
+                    (purpose["text"][:60] if not has_basis else "", entity["description"] if not has_what else "")
+                )
+        url = next((link["url"] for link in page.get("link") or [] if link["relation"] == "next"), None)
+        url = url.split("/fhir", 1)[1] if url and "/fhir" in url else url
+    assert seen > 10
+    assert not uncoded, sorted(uncoded)
+
+
+@pytest.mark.parametrize(
+    ("what", "code"),
+    [  # each form of text the workflow writes (grep access.audit, log_denied, refusal)
+        ("Task search: Patient, Task", "search"),
+        ("Communication search", "search"),
+        ("inbox item Task/t-1", "read"),
+        ("Condition/c-1", "read"),
+        ("inbox item Task/t-1 version 2", "read-version"),
+        ("inbox item Task/t-1 (current state, with a refused change)", "read-current-state"),
+        ("Task/t-1 ($claim-next)", "operation"),
+        ("questionnaire review of Task/t-1: QuestionnaireResponse", "review"),
+        ("result review of Task/t-1: DiagnosticReport, Observation", "review"),
+        ("renewal review of Task/t-1: MedicationRequest, AllergyIntolerance", "review"),
+        ("renewal approved, Task/t-1: MedicationRequest, AllergyIntolerance", "renewal-approved"),
+        ("renewal denied, Task/t-1: MedicationRequest", "renewal-denied"),
+        ("result released, Task/t-1: DiagnosticReport", "result-released"),
+        ("break the glass granted until 2026-12-01T21:00 UTC", "break-glass-granted"),
+        ("break the glass", "break-glass"),
+        ("phone message registered", "phone-message-registered"),
+        ("DocumentReference/d-1 download", "download"),
+        ("draft in Communication/c-1", "draft"),
+        ("patient API", "patient-api"),
+        ("patient API: access log", "patient-api"),
+    ],
+)
+def test_each_form_of_what_was_read_has_its_code(what: str, code: str) -> None:
+    from helsami_portal.fhir.access_codes import what_of
+
+    assert what_of(what)[0] == code

@@ -65,6 +65,7 @@ _WHAT: dict[str, re.Pattern[str]] = {
     "break-glass": re.compile(r"break the glass"),
     "phone-message-registered": re.compile(r"phone message registered"),
     "download": re.compile(rf"{_ITEM} download"),
+    "draft": re.compile(rf"draft in {_ITEM}"),
     "patient-api": re.compile(r"patient API(?:: (?P<part>[a-z ]+))?"),
 }
 WHAT_CODES = tuple(_WHAT)
