@@ -1154,6 +1154,14 @@ from .i18n_batch import (  # noqa: E402
 
 _NB.update(_NB_BATCH)
 _EN.update(_EN_BATCH)
+# The access log's codes of what was read and of the basis (issue 13): its own module, likewise.
+from .i18n_access import (  # noqa: E402
+    EN as _EN_ACCESS,
+    NB as _NB_ACCESS,
+)
+
+_NB.update(_NB_ACCESS)
+_EN.update(_EN_ACCESS)
 
 CATALOGS: Final[dict[str, dict[str, str]]] = {"nb": _NB, "en": _EN}
 """The catalogs; add a key to every language at once."""

@@ -342,3 +342,129 @@ def test_redact_masks_a_confidential_address_whatever_is_stored() -> None:
     assert "Hemmelig" not in json.dumps(out) and "Fjordvik" not in json.dumps(out)
     assert out["address"][0]["text"] == "Skjermet adresse"
     assert p["address"][0]["line"] == ["Hemmelig vei 1"]  # the stored resource is not changed
+
+
+def _args(ext_holder: dict[str, Any]) -> dict[str, Any]:
+    """The access-log arguments of an AuditEvent part, by name, with their typed values."""
+    out: dict[str, Any] = {}
+    for ext in ext_holder.get("extension") or []:
+        if ext["url"] == "https://helsami.example/fhir/StructureDefinition/access-argument":
+            parts = {x["url"]: x for x in ext["extension"]}
+            value = parts["value"]
+            out[parts["name"]["valueString"]] = next(v for k, v in value.items() if k.startswith("value"))
+    return out
+
+
+def _codes(ev: dict[str, Any]) -> tuple[str, dict[str, Any], str, dict[str, Any]]:
+    """(basis code, its arguments, what code, its arguments) of one AuditEvent."""
+    purpose = ev["agent"][0]["purposeOfUse"][0]
+    basis = next(
+        c["code"] for c in purpose["coding"] if c["system"] == "https://helsami.example/fhir/CodeSystem/access-basis"
+    )
+    entity = ev["entity"][0]
+    what = next(
+        x["valueCoding"]["code"]
+        for x in entity["extension"]
+        if x["url"] == "https://helsami.example/fhir/StructureDefinition/access-what"
+        and x["valueCoding"]["system"] == "https://helsami.example/fhir/CodeSystem/access-what"
+    )
+    return basis, _args(purpose), what, _args(entity)
+
+
+def test_the_access_log_codes_the_basis_and_what_was_read_beside_the_english_text(sign_in: Any) -> None:
+    lege, po = sign_in("lege"), sign_in("personvern")
+    pid = "pat-000001"  # lege is the patient's regular GP
+    assert lege.get(f"/fhir/Patient/{pid}").status_code == 200
+    ev = newest(po, pid)[0]
+    assert _codes(ev) == ("care.gp", {}, "read", {"item": {"reference": f"Patient/{pid}"}})
+    assert ev["agent"][0]["purposeOfUse"][0]["text"] == "care relation: regular GP (fastlege)"  # for other clients
+    assert ev["entity"][0]["description"] == f"Patient/{pid}"
+    assert lege.get("/fhir/Condition", params={"patient": f"Patient/{pid}"}).status_code == 200
+    basis, _, what, args = _codes(newest(po, pid)[0])
+    assert (basis, what, args) == ("care.gp", "search", {"type": "Condition", "types": "Condition"})
+    # break the glass: the code, with the reason the staff member gave as its argument
+    lege2, other = sign_in("lege2"), "pat-000161"
+    reason = "Pasienten innlagt bevisstløs, trenger medisinliste"
+    r = lege2.post(
+        f"/fhir/Patient/{other}/$break-the-glass",
+        json={"resourceType": "Parameters", "parameter": [{"name": "reason", "valueString": reason}]},
+    )
+    assert r.status_code == 200, r.text
+    basis, basis_args, what, args = _codes(newest(po, other)[0])
+    assert (basis, basis_args, what) == ("break-glass", {"reason": reason}, "break-glass-granted")
+    assert set(args) == {"until"} and args["until"].endswith("Z")
+    # a refused read: the code "denied"
+    assert sign_in("lege2").get("/fhir/Patient/pat-000150").status_code == 403
+    basis, _, what, args = _codes(newest(po, "pat-000150")[0])
+    assert (basis, what, args) == ("denied", "read", {"item": {"reference": "Patient/pat-000150"}})
+
+
+def test_every_access_log_code_is_documented_next_to_the_refusal_reasons() -> None:
+    import pathlib
+    import re
+
+    from helsami_portal.fhir import access_codes
+
+    doc = (pathlib.Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text(encoding="utf-8")
+    section = doc.split("\n## Access log: basis and what codes\n", 1)[1].split("\n## ", 1)[0]
+    basis, what = section.split("| what code |", 1)
+    row = r"^\| `([a-z.-]+)` \|"
+    assert set(re.findall(row, basis, flags=re.M)) == set(access_codes.BASES) | set(access_codes.BASIS_PREFIXES)
+    assert set(re.findall(row, what, flags=re.M)) == set(access_codes.WHAT_CODES)
+    assert access_codes.BASIS_SYSTEM in section and access_codes.WHAT_SYSTEM in section
+
+
+def test_every_entry_the_tests_above_made_carries_both_codes(sign_in: Any) -> None:
+    """The codes follow from the stored texts (fhir/access_codes.py): a new form of text written
+    without its pattern would leave entries uncoded, and the app would show only a generic phrase."""
+    po = sign_in("personvern")
+    uncoded: set[tuple[str, str]] = set()
+    seen = 0
+    url: str | None = "/fhir/AuditEvent?_count=200"
+    while url and seen < 2000:
+        page = po.get(url).json()
+        for e in page.get("entry") or []:
+            ev, seen = e["resource"], seen + 1
+            purpose = ev["agent"][0]["purposeOfUse"][0]
+            entity = ev["entity"][0]
+            has_basis = any(c["system"].endswith("/CodeSystem/access-basis") for c in purpose["coding"])
+            has_what = any(x["url"].endswith("/StructureDefinition/access-what") for x in entity.get("extension") or [])
+            if not (has_basis and has_what):
+                uncoded.add(
+                    (purpose["text"][:60] if not has_basis else "", entity["description"] if not has_what else "")
+                )
+        url = next((link["url"] for link in page.get("link") or [] if link["relation"] == "next"), None)
+        url = url.split("/fhir", 1)[1] if url and "/fhir" in url else url
+    assert seen > 10
+    assert not uncoded, sorted(uncoded)
+
+
+@pytest.mark.parametrize(
+    ("what", "code"),
+    [  # each form of text the workflow writes (grep access.audit, log_denied, refusal)
+        ("Task search: Patient, Task", "search"),
+        ("Communication search", "search"),
+        ("inbox item Task/t-1", "read"),
+        ("Condition/c-1", "read"),
+        ("inbox item Task/t-1 version 2", "read-version"),
+        ("inbox item Task/t-1 (current state, with a refused change)", "read-current-state"),
+        ("Task/t-1 ($claim-next)", "operation"),
+        ("questionnaire review of Task/t-1: QuestionnaireResponse", "review"),
+        ("result review of Task/t-1: DiagnosticReport, Observation", "review"),
+        ("renewal review of Task/t-1: MedicationRequest, AllergyIntolerance", "review"),
+        ("renewal approved, Task/t-1: MedicationRequest, AllergyIntolerance", "renewal-approved"),
+        ("renewal denied, Task/t-1: MedicationRequest", "renewal-denied"),
+        ("result released, Task/t-1: DiagnosticReport", "result-released"),
+        ("break the glass granted until 2026-12-01T21:00 UTC", "break-glass-granted"),
+        ("break the glass", "break-glass"),
+        ("phone message registered", "phone-message-registered"),
+        ("DocumentReference/d-1 download", "download"),
+        ("draft in Communication/c-1", "draft"),
+        ("patient API", "patient-api"),
+        ("patient API: access log", "patient-api"),
+    ],
+)
+def test_each_form_of_what_was_read_has_its_code(what: str, code: str) -> None:
+    from helsami_portal.fhir.access_codes import what_of
+
+    assert what_of(what)[0] == code

@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 import httpx
+import pytest
 
 from helsami_portal.embedded import EmbeddedPortal
 from helsami_tui.screens.access_log import PAGE, AccessLogScreen, StaffPicker
@@ -137,3 +138,83 @@ async def test_privacy_officer_reviews_the_log_by_staff_patient_and_break_the_gl
         await ready(app, pilot, screen, gen + 1)
         assert "0 av 0" in screen_text(app) and "Ingen oppslag i loggen" in screen_text(app)
     await app.client.aclose()
+
+
+def _entry(what: str, reason: str, **coded: Any) -> Any:
+    """An entry as the app reads it from the AuditEvent the portal renders for a stored row."""
+    from helsami_portal.store import access_log as alog
+    from helsami_tui.client.models import AccessEntry
+
+    row = {
+        "id": "e1",
+        "recorded": "2026-03-02T09:05:00Z",
+        "patient": "pat-000001",
+        "agent": "Practitioner/prac-0001",
+        "agent_display": "Kari Lege",
+        "agent_kind": "staff",
+        "role": "physician",
+        "role_text": "org-1",
+        "purpose": "BTG" if reason.startswith("break the glass") else "TREAT",
+        "reason": reason,
+        "interaction": "operation",
+        "outcome": "0",
+        "what": what,
+        "request_id": "",
+    }
+    ev = alog.render(row)
+    for part, (url, system, code) in coded.items():  # a code this version of the app does not know
+        holder = ev["entity"][0] if part == "coded_what" else ev["agent"][0]["purposeOfUse"][0]
+        if part == "coded_what":
+            holder["extension"] = [{"url": url, "valueCoding": {"system": system, "code": code}}]
+        else:
+            holder["coding"] = [{"system": system, "code": code}]
+    return AccessEntry.from_fhir(ev)
+
+
+@pytest.mark.parametrize("lang", ["nb", "en"])
+def test_entries_are_told_from_their_codes_in_the_language(lang: str) -> None:
+    from helsami_tui.access_texts import basis_text, what_text
+    from helsami_tui.i18n import current_language, set_language
+
+    before = current_language()
+    set_language(lang)
+    try:
+        granted = _entry("break the glass granted until 2026-03-02T13:05 UTC", "break the glass: Akutt innlagt")
+        assert granted.basis_code == "break-glass" and granted.what_code == "break-glass-granted"
+        assert (
+            what_text(granted)
+            == {
+                "nb": "Nødtilgang gitt, varer til 2. mars 2026 kl. 14:05",
+                "en": "Break-the-glass access granted, lasting until 2 Mar 2026, 14:05",
+            }[lang]
+        )  # in clinical time (Europe/Oslo)
+        assert basis_text(granted) == {"nb": "Nødtilgang: ", "en": "Break the glass: "}[lang] + "Akutt innlagt"
+        review = _entry(
+            "renewal review of Task/t-1: MedicationRequest, AllergyIntolerance", "care relation: regular GP (fastlege)"
+        )
+        assert (what_text(review), basis_text(review)) == {
+            "nb": ("Vurderte fornyelsen oppgave t-1: legemiddel, allergi", "Behandlingsrelasjon: fastlege"),
+            "en": ("Reviewed the renewal inbox item t-1: medicine, allergy", "Care relation: regular GP"),
+        }[lang]
+        unknown = _entry(
+            "Patient/pat-000001",
+            "care relation: regular GP (fastlege)",
+            coded_what=(
+                "https://helsami.example/fhir/StructureDefinition/access-what",
+                "https://helsami.example/fhir/CodeSystem/access-what",
+                "teleported",
+            ),
+            coded_basis=("x", "https://helsami.example/fhir/CodeSystem/access-basis", "care.telepathy"),
+        )
+        assert (what_text(unknown), basis_text(unknown)) == {
+            "nb": ("Annet oppslag (kode: teleported)", "Annet grunnlag (kode: care.telepathy)"),
+            "en": ("Other access (code: teleported)", "Other basis (code: care.telepathy)"),
+        }[lang]
+        uncoded = _entry("something new", "a basis of a newer portal")
+        assert (uncoded.what_code, uncoded.basis_code) == ("", "")
+        assert (what_text(uncoded), basis_text(uncoded)) == {
+            "nb": ("Annet oppslag", "Annet grunnlag"),
+            "en": ("Other access", "Other basis"),
+        }[lang]  # never the portal's English text
+    finally:
+        set_language(before)

@@ -15,7 +15,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from ..fhir import narrative
+from ..fhir import access_codes as codes, narrative
 from ..fhir.conventions import STAFF_ROLE
 
 AUDIT_TYPE = "http://terminology.hl7.org/CodeSystem/audit-event-type"
@@ -62,7 +62,14 @@ def render(row: Mapping[Any, Any]) -> dict[str, Any]:
     interaction = str(row["interaction"])
     agent: dict[str, Any]
     who = {"reference": row["agent"], "display": row["agent_display"]}
-    purpose = [{"coding": [{"system": ACT_REASON, "code": row["purpose"]}], "text": row["reason"]}]
+    reason = str(row["reason"])
+    concept: dict[str, Any] = {"coding": [{"system": ACT_REASON, "code": row["purpose"]}], "text": reason}
+    basis, basis_args = codes.basis_of(reason)
+    if basis:  # the basis as a code of the portal's, with its arguments (docs/api.md)
+        concept["coding"].append({"system": codes.BASIS_SYSTEM, "code": basis})
+        if basis_args:
+            concept["extension"] = codes.arg_extensions(basis_args)
+    purpose = [concept]
     if row["agent_kind"] != "staff":
         agent = {"who": who, "requestor": True, "role": [{"text": "innbygger"}], "purposeOfUse": purpose}
     else:
@@ -81,13 +88,25 @@ def render(row: Mapping[Any, Any]) -> dict[str, Any]:
         "outcome": row["outcome"],
         "agent": [agent],
         "source": {"observer": {"display": "helsami-portal"}},
-        "entity": [{"what": {"reference": f"Patient/{row['patient']}"}, "description": row["what"]}],
+        "entity": [_entity(str(row["patient"]), str(row["what"]))],
     }
     if row["outcome"] != "0":
         ev["outcomeDesc"] = "access denied"
     ev["id"] = row["id"]
     ev["meta"] = {"versionId": "1", "lastUpdated": row["recorded"]}
     return narrative.finish(ev)
+
+
+def _entity(patient: str, what: str) -> dict[str, Any]:
+    """The entity of an entry: the patient, what was read (the English text) and its code."""
+    entity: dict[str, Any] = {"what": {"reference": f"Patient/{patient}"}, "description": what}
+    code, args = codes.what_of(what)
+    if code:
+        entity["extension"] = [
+            {"url": codes.EXT_ACCESS_WHAT, "valueCoding": {"system": codes.WHAT_SYSTEM, "code": code}},
+            *codes.arg_extensions(args),
+        ]
+    return entity
 
 
 def row_of(event: Mapping[str, Any], *, request_id: str = "") -> dict[str, Any] | None:

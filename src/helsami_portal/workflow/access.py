@@ -34,7 +34,7 @@ from .audit import (
     log_denied as log_denied,
     log_row as log_row,
 )
-from .care import basis, break_glass_reason
+from .care import ACTED_ON, basis, break_glass_reason
 from .disclosure import (
     MASKED_TEXT as MASKED_TEXT,
     Verdict as Verdict,
@@ -278,7 +278,7 @@ def decide_patient(
         # An item the caller placed themself (a call they registered) opens its own thread, alone.
         basis = care_relation(tx, p, pid, focus=thread)
     if basis is None and acted_on:
-        basis = "care relation: inbox item acted on"
+        basis = ACTED_ON
     if basis is None:
         return no("no-care-relation")
     if skjerming and restricted_for(memo, pid, rtype, record):

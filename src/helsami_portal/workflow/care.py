@@ -17,8 +17,9 @@ An item the caller placed themself (a phone message they registered, an item the
 gives them no care relation; it lets them read that item's own thread, and nothing else
 (`own item`). Outside these, only break-the-glass opens a patient's data.
 
-Each basis is a stable text that the access log stores as `purposeOfUse.text`, so the privacy
-officer (and the patient) can tell which kind of relation a read rested on.
+Each basis is a stable text that the access log stores as `purposeOfUse.text`, with a stable code
+(fhir.access_codes, `care.*`) a client translates, so the privacy officer (and the patient) can tell
+which kind of relation a read rested on.
 """
 
 from __future__ import annotations
@@ -28,18 +29,20 @@ from typing import Any
 
 from ..auth.principal import Principal
 from ..fhir import conventions as c, timeutil
+from ..fhir.access_codes import BASES as CODED_BASES
 from ..fhir.registry import first_code, ref_of
 from ..store import relations
 from ..store.store import Tx, loads
 
 Resource = dict[str, Any]
 
-GP = "care relation: regular GP (fastlege)"
-FROM_PATIENT = "care relation: inbox item from the patient"
-FROM_COLLEAGUE = "care relation: inbox item placed by a colleague"
-FROM_PORTAL = "care relation: inbox item routed by the portal"
-APPOINTMENT = "care relation: appointment with the staff member"
-OWN_ITEM = "own item: an inbox item the staff member placed, and its thread"
+GP = CODED_BASES["care.gp"]
+FROM_PATIENT = CODED_BASES["care.from-patient"]
+FROM_COLLEAGUE = CODED_BASES["care.from-colleague"]
+FROM_PORTAL = CODED_BASES["care.from-portal"]
+APPOINTMENT = CODED_BASES["care.appointment"]
+ACTED_ON = CODED_BASES["care.item-acted-on"]
+OWN_ITEM = CODED_BASES["own-item"]
 BASES = (GP, FROM_PATIENT, FROM_COLLEAGUE, FROM_PORTAL, APPOINTMENT, OWN_ITEM)
 
 # Item types a patient starts (a message, a renewal request, a questionnaire, an appointment request,

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..auth.principal import Principal
 from ..fhir import conventions as c, timeutil
+from ..fhir.access_codes import basis_of
 from ..fhir.outcome import FhirError
 from ..fhir.registry import first_code, human_name, ref_id, ref_of
 from ..store.errors import InvalidQuery
@@ -205,31 +206,31 @@ def list_results(
 # -- the access log ---------------------------------------------------------------------------
 
 
-def _why(reason: str) -> str:
-    """The basis of a read (workflow.care) in plain words; results stay unnamed (see WHAT_TEXT)."""
-    from . import care
+# The basis codes of the access log (fhir.access_codes) in plain words for the patient.
+WHY_TEXT = {
+    "care.gp": "Vedkommende er fastlegen din.",
+    "care.from-patient": "Du har sendt en henvendelse til en innboks der vedkommende jobber.",
+    "care.from-colleague": "En kollega sendte en henvendelse om deg videre til vedkommende.",
+    "care.from-portal": "Du har en henvendelse i en innboks der vedkommende jobber.",
+    "care.appointment": "Du har en time hos vedkommende.",
+    "care.open-item": "Du har en henvendelse i en innboks der vedkommende jobber.",
+    "care.item-acted-on": "Du har en henvendelse i en innboks der vedkommende jobber.",
+    "inbox.own-pool": "Du har en henvendelse i en innboks der vedkommende jobber.",
+    "inbox.list": "Du har en henvendelse i en innboks der vedkommende jobber.",
+    "own-item": "Registrerte en henvendelse fra deg, for eksempel en telefonsamtale.",
+    "patient.document": "Et dokument som ble sendt til deg, ble lastet ned i HelsaMi.",
+    "patient-lookup": "Søkte deg opp, for eksempel for å registrere en telefonhenvendelse fra deg.",
+    "denied": "Tilgang ble nektet.",
+}
 
-    if reason.startswith("break the glass: "):
-        return "Nødtilgang utenom vanlig behandlingsrelasjon. Begrunnelse: " + reason[len("break the glass: ") :]
-    if reason.startswith("denied"):
-        return "Tilgang ble nektet."
-    if reason.startswith("patient API: document"):
-        return "Et dokument som ble sendt til deg, ble lastet ned i HelsaMi."
-    texts = {
-        care.GP: "Vedkommende er fastlegen din.",
-        care.FROM_PATIENT: "Du har sendt en henvendelse til en innboks der vedkommende jobber.",
-        care.FROM_COLLEAGUE: "En kollega sendte en henvendelse om deg videre til vedkommende.",
-        care.FROM_PORTAL: "Du har en henvendelse i en innboks der vedkommende jobber.",
-        care.APPOINTMENT: "Du har en time hos vedkommende.",
-        care.OWN_ITEM: "Registrerte en henvendelse fra deg, for eksempel en telefonsamtale.",
-    }
-    if reason in texts:
-        return texts[reason]
-    if reason in ("care relation: open inbox item", "inbox item in own pool", "inbox list of own pools"):
-        return "Du har en henvendelse i en innboks der vedkommende jobber."
-    if reason.startswith("patient look-up"):
-        return "Søkte deg opp, for eksempel for å registrere en telefonhenvendelse fra deg."
-    return "Tjenstlig behov."
+
+def _why(reason: str) -> str:
+    """The basis of a read (its code, fhir.access_codes) in plain words; results stay unnamed
+    (see WHAT_TEXT)."""
+    code, args = basis_of(reason)
+    if code == "break-glass":
+        return "Nødtilgang utenom vanlig behandlingsrelasjon. Begrunnelse: " + str(args.get("reason") or "")
+    return WHY_TEXT.get(code, "Tjenstlig behov.")
 
 
 def _what(description: str, interaction: str) -> str:

@@ -51,17 +51,22 @@ def parse_reason(issue: Any) -> tuple[str, dict[str, ReasonArg]]:
         if isinstance(coding, dict) and coding.get("system") == REASON_SYSTEM and isinstance(coding.get("code"), str):
             code = coding["code"][:80]
             break
+    return code, parse_args(issue.get("extension"), EXT_REASON_ARG)
+
+
+def parse_args(exts: Any, url: str) -> dict[str, ReasonArg]:
+    """Typed arguments (name, value) from the extensions of `url` in `exts`: the form of refusal
+    arguments, and of the access log's arguments."""
     args: dict[str, ReasonArg] = {}
-    exts = issue.get("extension")
     for ext in exts if isinstance(exts, list) else []:
-        if not isinstance(ext, dict) or ext.get("url") != EXT_REASON_ARG or not isinstance(ext.get("extension"), list):
+        if not isinstance(ext, dict) or ext.get("url") != url or not isinstance(ext.get("extension"), list):
             continue
         parts = {x.get("url"): x for x in ext["extension"] if isinstance(x, dict)}
         name = (parts.get("name") or {}).get("valueString")
         value = _arg_value(parts.get("value") or {})
         if isinstance(name, str) and name and value is not None and len(args) < 20:
             args[name[:40]] = value
-    return code, args
+    return args
 
 
 def _arg_value(v: dict[str, Any]) -> ReasonArg | None:

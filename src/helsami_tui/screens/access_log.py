@@ -1,7 +1,7 @@
 """The privacy officer's view of the access log (innsynslogg): every read of patient data, newest
 first, paged like the inbox; by patient or by staff member; break-the-glass entries flagged, with
 the reason the user gave. No message text and no clinical data: only who, when, whose record
-(by id), what was read (as the log names it) and on which basis.
+(by id), what was read and on which basis (from the portal's codes, in the user's language).
 
 Keys: `p` by patient (type the patient's id), `a` by staff member (type to find them, Enter
 chooses), `g` only break-the-glass on/off, `x` the whole log again; Enter shows one entry whole."""
@@ -21,6 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 from textual.worker import Worker
 
+from ..access_texts import basis_text, what_text
 from ..client.errors import ClientError
 from ..client.models import AccessEntry, Page, Target
 from ..host import ReportsFailures
@@ -68,7 +69,7 @@ class AccessLogSource:
             return None
         e = self.items[index]
         when = short_datetime(e.recorded, self._tz) if e.recorded else ""
-        basis = safe_text(e.reason, multiline=False)
+        basis = safe_text(basis_text(e), multiline=False)
         if e.denied:
             basis = Text.assemble(Text(f"[{t('log.denied')}] ", style="bold"), basis)
         marker = Text(t("log.btg_mark"), style="bold reverse") if e.break_glass else None
@@ -77,7 +78,7 @@ class AccessLogSource:
                 Text(when),
                 safe_text(e.who_display or e.who_ref, multiline=False),
                 safe_text(e.patient_ref.removeprefix("Patient/"), multiline=False),
-                safe_text(e.what, multiline=False),
+                safe_text(what_text(e), multiline=False),
                 basis,
             ),
             key=e.id,
@@ -236,9 +237,9 @@ class AccessLogScreen(ReportsFailures, Screen[None]):
         out.append(f"\n{t('log.col.patient')}: ", style="bold")
         out.append_text(safe_text(e.patient_ref, multiline=False))
         out.append(f"\n{t('log.col.what')}: ", style="bold")
-        out.append_text(safe_text(e.what, multiline=False))
+        out.append_text(safe_text(what_text(e), multiline=False))
         out.append(f"\n{t('log.col.basis')}: ", style="bold")
-        out.append_text(safe_text(e.reason))
+        out.append_text(safe_text(basis_text(e)))
         box.update(out)
 
     @on(VirtualList.Highlighted)
