@@ -253,9 +253,9 @@ def test_what_operations_batches_the_library_and_the_patient_api_answer_is_valid
         [entry] = lege.get("/fhir/Task", focus=focus)["entry"]
         return dict(entry["resource"])
 
-    # The patient writes: a thread, a second message, two renewal requests.
-    pas.get("/patient/me")
-    pas.get("/patient/services")
+    # A new patient's lists are empty; then the patient writes: a thread, a second message, two renewal requests.
+    for path in ("/patient/me", "/patient/services", "/patient/threads", "/patient/documents", "/patient/results"):
+        pas.get(path)
     started = pas.http.post(
         "/patient/threads",
         json={
