@@ -1,6 +1,7 @@
-"""Contract: every FHIR resource the server returns, on the paths a staff client walks, is valid FHIR
-according to `fhir.resources` (R4B models; R4B's resources used here are R4's), including Bundles,
-Parameters, OperationOutcomes and the resources inside them."""
+"""Contract: every FHIR resource the server returns, on the paths a staff client walks and in the
+patient API's answers, is valid FHIR according to `fhir.resources` (R4B models; R4B's resources used
+here are R4's) and to fhirclient's R4 models (strict), including Bundles, Parameters,
+OperationOutcomes and the resources inside them."""
 
 from __future__ import annotations
 
@@ -15,12 +16,21 @@ from .conftest import device_sign_in
 
 def _validate(resource: dict[str, Any], where: str, problems: list[str]) -> None:
     from fhir.resources.R4B import get_fhir_model_class
+    from fhirclient.models.fhirabstractbase import FHIRValidationError
+    from fhirclient.models.fhirelementfactory import FHIRElementFactory
     from pydantic import ValidationError
 
+    label = f"{where}: {resource.get('resourceType')}/{resource.get('id')}"
     try:
         get_fhir_model_class(resource["resourceType"]).model_validate(resource)
     except (ValidationError, KeyError, ValueError) as e:
-        problems.append(f"{where}: {resource.get('resourceType')}/{resource.get('id')}: {str(e)[:600]}")
+        problems.append(f"{label}: {str(e)[:600]}")
+    try:  # fhirclient's models (R4), strict: unknown elements, wrong types and missing ones refused
+        parsed = FHIRElementFactory.instantiate(resource["resourceType"], resource)
+        if type(parsed).__name__ != resource["resourceType"]:
+            problems.append(f"{label}: fhirclient has no model of {resource['resourceType']}")
+    except (FHIRValidationError, KeyError, TypeError, ValueError) as e:
+        problems.append(f"{label}: fhirclient: {str(e)[:600]}")
 
 
 NO_BASIS = "http://hl7.no/fhir/StructureDefinition/no-basis-"
