@@ -341,6 +341,31 @@ def test_what_operations_batches_the_library_and_the_patient_api_answer_is_valid
     assert batch.status_code == 200, batch.text
     assert [e["response"]["status"][:3] for e in batch.json()["entry"]] == ["200", "412", "404"]
 
+    # The other operations: read reviews, mark-reviewed, forward, complete, a phone message; the
+    # system operations' JSON (no resources, refusals as OperationOutcomes).
+    assert lege.http.get(f"/fhir/Task/{t2}/$result-review").status_code == 200
+    reviewed = operation(lege.get(f"/fhir/Task/{t2}"), "mark-reviewed", note="Sett.")
+    assert reviewed.status_code == 200, reviewed.text
+    forwarded = operation(lege.get(f"/fhir/Task/{t1}"), "forward", target="HealthcareService/hs-midtby-medpol")
+    assert forwarded.status_code == 200, forwarded.text
+    completed = operation(lege.get(f"/fhir/Task/{thread_task['id']}"), "complete")
+    assert completed.status_code == 200, completed.text
+    phoned = lege.http.post(
+        "/fhir/Task/$phone-message",
+        json=params(
+            patient=f"Patient/{pid}",
+            inbox=f"HealthcareService/{GP_SERVICE}",
+            subject="Ringte",
+            text="Vil bli ringt opp.",
+            messageId=str(uuid.uuid4()),
+        ),
+    )
+    assert phoned.status_code == 201, phoned.text
+    for system in ("$whoami", "$pools"):
+        assert lege.http.get(f"/fhir/{system}").status_code == 200
+    assert it.http.get("/fhir/$queues").status_code == 200
+    assert lege.http.get("/fhir/$queues").status_code == 403
+
     # The library: search, a Binary, a new document, its update and history.
     docs = lege.get("/fhir/DocumentReference", service=GP_SERVICE, _count="20")
     binary_url = docs["entry"][0]["resource"]["content"][0]["attachment"]["url"]
