@@ -108,7 +108,7 @@ def test_only_physicians_release_and_the_patient_sees_nothing_before(portal: Any
     assert tid
     before_results = pas.get("/patient/results").json()
     assert not _patient_sees(pas, rid) and "Kaliumkontroll" not in str(before_results)
-    assert pas.get("/patient/threads").json()["entry"] == []  # no hint in messages either
+    assert pas.get("/patient/threads").json().get("entry", []) == []  # no hint in messages either
     t = _task(lege, tid)
     r = op(nurse, t, "release", comment="Fint")
     assert r.status_code == 403 and "physicians" in r.json()["issue"][0]["diagnostics"]
@@ -145,7 +145,7 @@ def test_never_online_is_refused_with_a_reason_and_can_be_marked_reviewed(portal
     r = op(nurse, _task(nurse, tid), "mark-reviewed", note="Gjennomgått, brev sendes.")
     assert r.status_code == 200, r.text
     assert out(r, "Task")[0]["businessStatus"]["coding"][0]["code"] == "reviewed"
-    assert not _patient_sees(pas, rid) and pas.get("/patient/threads").json()["entry"] == []
+    assert not _patient_sees(pas, rid) and pas.get("/patient/threads").json().get("entry", []) == []
 
 
 def test_mark_reviewed_does_not_release(portal: Any, sign_in: Any) -> None:

@@ -57,11 +57,15 @@ class FhirResponse(JSONResponse):
         return encode(content)
 
 
+def without_empty_lists(content: Any) -> Any:
+    """FHIR JSON has no empty arrays: a Bundle without entries or links leaves `entry` and `link` out."""
+    if isinstance(content, dict) and content.get("resourceType") == "Bundle":
+        return {k: v for k, v in content.items() if not (k in ("entry", "link") and v == [])}
+    return content
+
+
 def fhir(content: Any, status: int = 200, headers: dict[str, str] | None = None) -> FhirResponse:
-    if isinstance(content, dict) and content.get("resourceType") == "Bundle" and content.get("entry") == []:
-        # FHIR JSON has no empty arrays: a Bundle without entries leaves `entry` out.
-        content = {k: v for k, v in content.items() if k != "entry"}
-    return FhirResponse(content, status_code=status, headers=headers)
+    return FhirResponse(without_empty_lists(content), status_code=status, headers=headers)
 
 
 def etag(r: dict[str, Any]) -> dict[str, str]:

@@ -16,7 +16,7 @@ from starlette.routing import Route
 from ..fhir.outcome import FhirError
 from ..store.store import Store
 from ..workflow import library, notify, patient_records, patient_side, routing
-from .deps import portal_of, principal, read_json
+from .deps import portal_of, principal, read_json, without_empty_lists
 
 
 async def _patient(request: Request) -> Any:
@@ -89,12 +89,7 @@ async def threads(request: Request) -> Response:
         request.query_params.get("_cursor"),
         _count(request),
     )
-    links = []
-    if nxt:
-        links.append({"relation": "next", "url": str(request.url.include_query_params(_cursor=nxt))})
-    return JSONResponse(
-        {"resourceType": "Bundle", "type": "searchset", "link": links, "entry": [{"resource": r} for r in rows]}
-    )
+    return JSONResponse(_searchset(request, nxt, [{"resource": r} for r in rows]))
 
 
 async def start_thread(request: Request) -> Response:
@@ -124,7 +119,7 @@ async def medications(request: Request) -> Response:
     rows = await run_in_threadpool(
         patient_side.list_medications, _store(request), p, request.query_params.get("patient")
     )
-    return JSONResponse({"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": r} for r in rows]})
+    return JSONResponse(_searchset(request, None, [{"resource": r} for r in rows]))
 
 
 async def renewal(request: Request) -> Response:
@@ -140,6 +135,13 @@ def _next(request: Request, cursor: str | None) -> list[dict[str, str]]:
     return [{"relation": "next", "url": str(request.url.include_query_params(_cursor=cursor))}]
 
 
+def _searchset(request: Request, cursor: str | None, entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """A searchset Bundle of the patient API: the next page's link when there is one, FHIR JSON
+    (no empty `entry` or `link`)."""
+    bundle = {"resourceType": "Bundle", "type": "searchset", "link": _next(request, cursor), "entry": entries}
+    return dict(without_empty_lists(bundle))
+
+
 async def results(request: Request) -> Response:
     p = await _patient(request)
     reports, observations, nxt = await run_in_threadpool(
@@ -151,13 +153,12 @@ async def results(request: Request) -> Response:
         _count(request),
     )
     return JSONResponse(
-        {
-            "resourceType": "Bundle",
-            "type": "searchset",
-            "link": _next(request, nxt),
-            "entry": [{"resource": r, "search": {"mode": "match"}} for r in reports]
+        _searchset(
+            request,
+            nxt,
+            [{"resource": r, "search": {"mode": "match"}} for r in reports]
             + [{"resource": o, "search": {"mode": "include"}} for o in observations],
-        }
+        )
     )
 
 
@@ -199,14 +200,7 @@ async def documents(request: Request) -> Response:
         request.query_params.get("_cursor"),
         _count(request),
     )
-    return JSONResponse(
-        {
-            "resourceType": "Bundle",
-            "type": "searchset",
-            "link": _next(request, nxt),
-            "entry": [{"resource": r} for r in rows],
-        }
-    )
+    return JSONResponse(_searchset(request, nxt, [{"resource": r} for r in rows]))
 
 
 async def document(request: Request) -> Response:

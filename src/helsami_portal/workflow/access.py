@@ -40,6 +40,7 @@ from .disclosure import (
     Verdict as Verdict,
     redact as redact,
     release as release,
+    trimmed as trimmed,
     withheld_note as withheld_note,
 )
 from .memo import Memo as Memo, patient_of as patient_of

@@ -8,6 +8,7 @@ Part of the access rules (`workflow.access`, which re-exports these names).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +46,16 @@ def redact(r: Resource) -> Resource:
             ]
             r["text"] = narrative.narrative(r)  # the narrative says no more than what is left
     return r
+
+
+def trimmed(r: Resource, keep: Iterable[str]) -> Resource:
+    """A resource cut down to the elements `keep` names (what the patient API shows), elements without
+    a value left out (FHIR JSON has no empty arrays) and its narrative made again from what is left, so
+    it tells no more than they do (dom-6)."""
+    out = {k: r[k] for k in keep if k in r and r[k] not in (None, "", [], {})}
+    if out.get("resourceType") not in narrative.WITHOUT_NARRATIVE:
+        out["text"] = narrative.narrative(out)
+    return out
 
 
 def release(r: Resource, v: Verdict) -> Resource:

@@ -32,18 +32,18 @@ def patient_view(doc: Resource) -> Resource:
     att["url"] = f"/patient/documents/{doc['id']}"
     related = (doc.get("context") or {}).get("related") or []
     author = (doc.get("author") or [{}])[0]
-    return {
-        "resourceType": "DocumentReference",
-        "id": doc["id"],
-        "status": doc.get("status"),
-        "subject": doc.get("subject"),
-        "date": doc.get("date"),
+    threads = [r for r in related if ref_of(r).startswith("Communication/")]
+    shown = {
+        **doc,
         "description": document_title(doc),
-        "category": doc.get("category"),
-        "author": [{"display": str(author.get("display") or "")}] if author else [],
-        "context": {"related": [r for r in related if ref_of(r).startswith("Communication/")]},
+        "author": [{"display": str(author["display"])}] if author.get("display") else [],
+        "context": {"related": threads} if threads else {},
         "content": [{"attachment": att}],
     }
+    return access.trimmed(
+        shown,
+        ("resourceType", "id", "status", "subject", "date", "description", "category", "author", "context", "content"),
+    )
 
 
 def list_for_patient(

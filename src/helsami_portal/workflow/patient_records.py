@@ -124,7 +124,7 @@ def _patient_report(r: Resource, when: str) -> Resource:
         "conclusionCode",
         "presentedForm",
     )
-    out = {k: r[k] for k in keep if k in r}
+    out = access.trimmed(r, keep)
     out["extension"] = [{"url": c.EXT_RELEASED_AT, "valueDateTime": when}]
     return out
 
@@ -146,7 +146,7 @@ def _patient_observation(o: Resource) -> Resource:
         "referenceRange",
         "note",
     )
-    return {k: o[k] for k in keep if k in o}
+    return access.trimmed(o, keep)
 
 
 def _offset(cursor: str | None) -> int:

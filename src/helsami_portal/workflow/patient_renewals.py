@@ -39,12 +39,13 @@ def list_medications(store: Store, p: Principal, patient_id: str | None) -> list
             "status",
             "intent",
             "medicationCodeableConcept",
+            "subject",
             "authoredOn",
             "dosageInstruction",
             "dispenseRequest",
             "requester",
         )
-        return [{k: r[k] for k in keep if k in r} for r in page.rows if r.get("intent") != "proposal"]
+        return [access.trimmed(r, keep) for r in page.rows if r.get("intent") != "proposal"]
 
 
 @once_per_ident

@@ -150,7 +150,7 @@ def _patient_view(m: Resource) -> Resource:
         "topic",
         "recipient",
     )
-    out = {k: m[k] for k in keep if k in m}
+    out = access.trimmed(m, keep)
     if any(isinstance(x, dict) and "contentAttachment" in x for x in out.get("payload") or []):
         out["payload"] = [_patient_payload(x) for x in out["payload"]]
     if "recipient" in out:  # internal routing is not the patient's business; show the first inbox only
