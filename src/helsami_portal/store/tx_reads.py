@@ -13,12 +13,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ..fhir.registry import DEFS
-from . import access_log as alog
+from . import access_log as alog, sqltext
 from .codec import Resource, loads, stored
 from .columns import DEFAULT_COUNT, LOG_COLS, table_of
 from .cursor import after, bad_cursor, decode_cursor, encode_cursor
 from .errors import NotFound, VersionNotFound
-from .schema import access_log, auth_epoch, event, history, resource, task
+from .schema import access_log, event, history, resource, task
 
 
 @dataclass
@@ -93,7 +93,7 @@ class TxReads:
                 continue
             # The statement as text, made once per size (building and compiling the expression with
             # its expanding IN cost more than running it, on an inbox page's includes).
-            mark = "?" if self.conn.dialect.paramstyle == "qmark" else "%s"
+            mark = sqltext.mark(self.conn)
             params = tuple(sorted(ids)) if typ == "Task" else (typ, *sorted(ids))
             sql = _get_many_sql(mark, typ == "Task", len(ids))
             out.extend(decode(r[0]) for r in self.conn.exec_driver_sql(sql, params))
@@ -249,7 +249,9 @@ class TxReads:
 
     def auth_epoch(self) -> int:
         """The counter of changes to signed-in users' principals (schema.auth_epoch)."""
-        v = self.conn.execute(sa.select(auth_epoch.c.value).where(auth_epoch.c.name == "auth")).scalar()
+        v = self.conn.exec_driver_sql(
+            f"SELECT auth_epoch.value FROM auth_epoch WHERE auth_epoch.name = {sqltext.mark(self.conn)}", ("auth",)
+        ).scalar()
         return int(v or 0)
 
     def events_after(self, seq: int, limit: int = 500) -> list[tuple[int, str, dict[str, Any]]]:
