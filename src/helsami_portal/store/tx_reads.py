@@ -29,13 +29,16 @@ class Page:
 
 
 @functools.lru_cache(maxsize=256)
-def _get_many_sql(mark: str, is_task: bool, n: int) -> str:
+def _get_many_sql(mark: str, is_task: bool, n: int, as_bytes: bool) -> str:
     """`get_many`'s look-up of `n` ids (of one type in `resource`, or of Tasks) in the driver's
-    parameter style: the statement SQLAlchemy compiles from the select of `content` by id IN."""
+    parameter style: the statement SQLAlchemy compiles from the select of `content` by id IN
+    (`as_bytes`: the content as SQLite's bytes, see `TxReads.content_of`)."""
     marks = ", ".join([mark] * n)
+    table = "task" if is_task else "resource"
+    content = f"CAST({table}.content AS BLOB)" if as_bytes else f"{table}.content"
     if is_task:
-        return f"SELECT task.content FROM task WHERE task.id IN ({marks})"
-    return f"SELECT resource.content FROM resource WHERE resource.rtype = {mark} AND resource.id IN ({marks})"
+        return f"SELECT {content} FROM task WHERE task.id IN ({marks})"
+    return f"SELECT {content} FROM resource WHERE resource.rtype = {mark} AND resource.id IN ({marks})"
 
 
 class _Dialect(Protocol):
@@ -47,6 +50,13 @@ class TxReads:
 
     store: _Dialect
     conn: Connection
+
+    def content_of(self, table: sa.Table) -> Any:
+        """The column of a resource's stored JSON to read. On SQLite as bytes (`CAST(... AS
+        BLOB)`, its UTF-8 as stored): decoding JSON from bytes and sending them on as they are
+        costs half what the same from a str does (sqlite3 decodes the text to a str, orjson encodes
+        it to UTF-8 again; 0.20 against 0.44 ms for an inbox page's 50 Tasks)."""
+        return sa.cast(table.c.content, sa.LargeBinary) if self.store.sqlite else table.c.content
 
     # -- reads --------------------------------------------------------------------------------
     def get(self, rtype: str, rid: str, *, for_update: bool = False) -> Resource | None:
@@ -95,7 +105,7 @@ class TxReads:
             # its expanding IN cost more than running it, on an inbox page's includes).
             mark = sqltext.mark(self.conn)
             params = tuple(sorted(ids)) if typ == "Task" else (typ, *sorted(ids))
-            sql = _get_many_sql(mark, typ == "Task", len(ids))
+            sql = _get_many_sql(mark, typ == "Task", len(ids), self.store.sqlite)
             out.extend(decode(r[0]) for r in self.conn.exec_driver_sql(sql, params))
         return out
 
@@ -183,7 +193,7 @@ class TxReads:
                 if not isinstance(v, col.type.python_type):
                     raise bad_cursor()
             conds.append(after(cols, descs, values))
-        body = LOG_COLS if table is access_log else [table.c.content]
+        body = LOG_COLS if table is access_log else [self.content_of(table)]
         order = [(col.desc() if desc else col.asc()) for col, desc in zip(cols, descs, strict=True)]
         if split is not None and len(split[1]) > 1 and table is not access_log:
             q: Any = self._merged(table, cols, descs, conds, split, count + 1)
@@ -215,7 +225,7 @@ class TxReads:
         order = [(col.desc() if desc else col.asc()) for col, desc in zip(cols, descs, strict=True)]
         arms = []
         for v in sorted(set(split[1])):
-            arm = sa.select(*cols, table.c.content).where(*conds, table.c[split[0]] == v)
+            arm = sa.select(*cols, self.content_of(table)).where(*conds, table.c[split[0]] == v)
             if not self.store.sqlite:  # PostgreSQL merges limited, ordered arms (Merge Append)
                 arm = arm.order_by(*order).limit(limit)
             arms.append(arm)
