@@ -41,6 +41,9 @@ def _get_many_sql(mark: str, is_task: bool, n: int, as_bytes: bool) -> str:
     return f"SELECT {content} FROM resource WHERE resource.rtype = {mark} AND resource.id IN ({marks})"
 
 
+MERGE_PARAMS = 900  # `get_many` merges its look-ups of several types into one statement up to this many parameters (under SQLite's old bind limit, 999)
+
+
 class _Dialect(Protocol):
     sqlite: bool
 
@@ -94,6 +97,17 @@ class TxReads:
                 by_type.setdefault(typ, set()).add(rid)
         out: list[Resource] = []
         decode = stored if raw else loads
+        mark = sqltext.mark(self.conn)
+        n_params = len(by_type) + sum(len(ids) for ids in by_type.values())
+        if len(by_type) > 1 and not by_type.keys() & {"Task", "AuditEvent"} and n_params <= MERGE_PARAMS:
+            # Several types of `resource` (an inbox page's includes): one statement, each type's
+            # look-up an arm of a UNION ALL in the same order (one round trip instead of one per type).
+            sql = " UNION ALL ".join(
+                _get_many_sql(mark, False, len(ids), self.store.sqlite) for ids in by_type.values()
+            )
+            params = tuple(x for typ, ids in by_type.items() for x in (typ, *sorted(ids)))
+            out.extend(decode(r[0]) for r in self.conn.exec_driver_sql(sql, params))
+            return out
         for typ, ids in by_type.items():
             if typ == "AuditEvent":
                 out.extend(
@@ -103,7 +117,6 @@ class TxReads:
                 continue
             # The statement as text, made once per size (building and compiling the expression with
             # its expanding IN cost more than running it, on an inbox page's includes).
-            mark = sqltext.mark(self.conn)
             params = tuple(sorted(ids)) if typ == "Task" else (typ, *sorted(ids))
             sql = _get_many_sql(mark, typ == "Task", len(ids), self.store.sqlite)
             out.extend(decode(r[0]) for r in self.conn.exec_driver_sql(sql, params))
