@@ -65,7 +65,7 @@ def make_engine(url: str | None = None, *, pool_size: int = 10, statement_timeou
             cur.execute("PRAGMA synchronous=NORMAL")
             # Pages read from a memory map instead of a read() each: every write elsewhere empties
             # this connection's page cache, so each request would read its pages again (CPU per
-            # inbox page 8-12 % lower in paired runs, bench/README.md). Address space, not memory.
+            # inbox page about 9 % lower in paired runs, bench/README.md). Address space, not memory.
             cur.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
