@@ -29,7 +29,7 @@ class Stored(dict):  # type: ignore[type-arg]
 
     __slots__ = ("raw",)
 
-    def __init__(self, data: dict[str, Any], raw: str | None) -> None:
+    def __init__(self, data: dict[str, Any], raw: str | bytes | None) -> None:
         super().__init__(data)
         self.raw = raw
 
@@ -73,7 +73,7 @@ def loads(text: str | bytes) -> Any:
         return json.loads(text)
 
 
-def stored(text: str) -> Stored:
+def stored(text: str | bytes) -> Stored:
     try:
         return Stored(orjson.loads(text), text)
     except orjson.JSONDecodeError:

@@ -10,6 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 APP_NAME = "helsami-portal"
+SQLITE_MMAP_BYTES = 256 * 1024 * 1024  # SQLite reads the first 256 MiB of its file from a memory map
 
 
 def default_db_url() -> str:
@@ -62,6 +63,10 @@ def make_engine(url: str | None = None, *, pool_size: int = 10, statement_timeou
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
+            # Pages read from a memory map instead of a read() each: every write elsewhere empties
+            # this connection's page cache, so each request would read its pages again (CPU per
+            # inbox page about 9 % lower in paired runs, bench/README.md). Address space, not memory.
+            cur.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()

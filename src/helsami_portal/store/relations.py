@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..fhir import conventions as c
+from . import sqltext
 from .schema import break_glass, resource, task
 from .store import Tx
 
@@ -42,10 +43,10 @@ def items_of_patients(
     that no index on them is used: SQLite would rather walk the caller's whole pools (the OR of pool
     and owner) than these few patients' items. The statement as text: building and compiling it
     took longer than running it."""
-    mark = "?" if tx.conn.dialect.paramstyle == "qmark" else "%s"
+    mark = sqltext.mark(tx.conn)
 
     def marks(n: int) -> str:
-        return ", ".join([mark] * n)
+        return sqltext.marks(tx.conn, n)
 
     in_pools = sorted(pools)
     pool_part = f"(task.pool || '') IN ({marks(len(in_pools))}) OR " if in_pools else ""
@@ -86,16 +87,16 @@ def break_glass_reason(tx: Tx, practitioner_id: str, patient_id: str, now: str) 
 
 def break_glass_reasons(tx: Tx, practitioner_id: str, patient_ids: Sequence[str], now: str) -> Sequence[Any]:
     """(patient, reason) of the practitioner's break-the-glass grants to `patient_ids` that are
-    unexpired at `now`, oldest grant first."""
-    return tx.conn.execute(
-        sa.select(break_glass.c.patient, break_glass.c.reason)
-        .where(
-            break_glass.c.practitioner == practitioner_id,
-            break_glass.c.patient.in_(patient_ids),
-            break_glass.c.expires > now,
-        )
-        .order_by(break_glass.c.granted)
-    ).all()
+    unexpired at `now`, oldest grant first. The statement as text (store.sqltext)."""
+    if not patient_ids:
+        return []
+    m = sqltext.mark(tx.conn)
+    sql = (
+        "SELECT break_glass.patient, break_glass.reason FROM break_glass "
+        f"WHERE break_glass.practitioner = {m} AND break_glass.patient IN ({sqltext.marks(tx.conn, len(patient_ids))}) "
+        f"AND break_glass.expires > {m} ORDER BY break_glass.granted"
+    )
+    return tx.conn.exec_driver_sql(sql, (practitioner_id, *patient_ids, now)).all()
 
 
 def add_break_glass(

@@ -6,16 +6,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import sqlalchemy as sa
-
-from .schema import resource
+from . import sqltext
 from .store import Tx
 
 
 def active_consents_of(tx: Tx, patient_ids: Sequence[str]) -> Sequence[Any]:
-    """(patient, content) of the active Consents of `patient_ids`, in one query for all of them."""
-    return tx.conn.execute(
-        sa.select(resource.c.patient, resource.c.content).where(
-            resource.c.rtype == "Consent", resource.c.patient.in_(patient_ids), resource.c.status == "active"
-        )
-    ).all()
+    """(patient, content) of the active Consents of `patient_ids`, in one query for all of them
+    (the statement as text: store.sqltext)."""
+    if not patient_ids:
+        return []
+    m = sqltext.mark(tx.conn)
+    sql = (
+        "SELECT resource.patient, resource.content FROM resource "
+        f"WHERE resource.rtype = {m} AND resource.patient IN ({sqltext.marks(tx.conn, len(patient_ids))}) "
+        f"AND resource.status = {m}"
+    )
+    return tx.conn.exec_driver_sql(sql, ("Consent", *patient_ids, "active")).all()

@@ -9,9 +9,11 @@ through the `Tx` it yields commits or rolls back together. The reads of a transa
 from __future__ import annotations
 
 import functools
+import operator
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from itertools import chain
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,7 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from ..fhir import narrative, timeutil
 from ..fhir.registry import DEFS
-from . import access_log as alog
+from . import access_log as alog, sqltext
 from .codec import Resource, Stored, dumps, loads, new_id
 from .columns import (
     AUTH_TYPES,
@@ -78,6 +80,9 @@ def once_per_ident(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 class AccessLogUnavailable(RuntimeError):
     """The access log could not be written: what was read must not leave (the API answers 503)."""
+
+
+_LOG_ROW = operator.itemgetter(*alog.COLUMNS)  # one row's values in the insert's column order
 
 
 @functools.lru_cache(maxsize=64)
@@ -236,12 +241,12 @@ class Tx(TxReads):
             self.pending_log.extend(rows)
             return
         self._check_writable()
-        mark = "?" if self.conn.dialect.paramstyle == "qmark" else "%s"
+        mark = sqltext.mark(self.conn)
         try:
             for i in range(0, len(rows), 500):  # one statement per 500 rows keeps under SQLite's bind limit
                 chunk = rows[i : i + 500]
                 self.conn.exec_driver_sql(
-                    _log_insert(mark, len(chunk)), tuple(r[name] for r in chunk for name in alog.COLUMNS)
+                    _log_insert(mark, len(chunk)), tuple(chain.from_iterable(map(_LOG_ROW, chunk)))
                 )
         except sa.exc.DBAPIError as e:
             raise AccessLogUnavailable(type(e.orig).__name__) from None  # never the parameters

@@ -13,12 +13,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ..fhir.registry import DEFS
-from . import access_log as alog
+from . import access_log as alog, sqltext
 from .codec import Resource, loads, stored
 from .columns import DEFAULT_COUNT, LOG_COLS, table_of
 from .cursor import after, bad_cursor, decode_cursor, encode_cursor
 from .errors import NotFound, VersionNotFound
-from .schema import access_log, auth_epoch, event, history, resource, task
+from .schema import access_log, event, history, resource, task
 
 
 @dataclass
@@ -29,13 +29,19 @@ class Page:
 
 
 @functools.lru_cache(maxsize=256)
-def _get_many_sql(mark: str, is_task: bool, n: int) -> str:
+def _get_many_sql(mark: str, is_task: bool, n: int, as_bytes: bool) -> str:
     """`get_many`'s look-up of `n` ids (of one type in `resource`, or of Tasks) in the driver's
-    parameter style: the statement SQLAlchemy compiles from the select of `content` by id IN."""
+    parameter style: the statement SQLAlchemy compiles from the select of `content` by id IN
+    (`as_bytes`: the content as SQLite's bytes, see `TxReads.content_of`)."""
     marks = ", ".join([mark] * n)
+    table = "task" if is_task else "resource"
+    content = f"CAST({table}.content AS BLOB)" if as_bytes else f"{table}.content"
     if is_task:
-        return f"SELECT task.content FROM task WHERE task.id IN ({marks})"
-    return f"SELECT resource.content FROM resource WHERE resource.rtype = {mark} AND resource.id IN ({marks})"
+        return f"SELECT {content} FROM task WHERE task.id IN ({marks})"
+    return f"SELECT {content} FROM resource WHERE resource.rtype = {mark} AND resource.id IN ({marks})"
+
+
+MERGE_PARAMS = 900  # `get_many` merges its look-ups of several types into one statement up to this many parameters (under SQLite's old bind limit, 999)
 
 
 class _Dialect(Protocol):
@@ -47,6 +53,13 @@ class TxReads:
 
     store: _Dialect
     conn: Connection
+
+    def content_of(self, table: sa.Table) -> Any:
+        """The column of a resource's stored JSON to read. On SQLite as bytes (`CAST(... AS
+        BLOB)`, its UTF-8 as stored): decoding JSON from bytes and sending them on as they are
+        costs half what the same from a str does (sqlite3 decodes the text to a str, orjson encodes
+        it to UTF-8 again; 0.20 against 0.44 ms for an inbox page's 50 Tasks)."""
+        return sa.cast(table.c.content, sa.LargeBinary) if self.store.sqlite else table.c.content
 
     # -- reads --------------------------------------------------------------------------------
     def get(self, rtype: str, rid: str, *, for_update: bool = False) -> Resource | None:
@@ -84,6 +97,17 @@ class TxReads:
                 by_type.setdefault(typ, set()).add(rid)
         out: list[Resource] = []
         decode = stored if raw else loads
+        mark = sqltext.mark(self.conn)
+        n_params = len(by_type) + sum(len(ids) for ids in by_type.values())
+        if len(by_type) > 1 and not by_type.keys() & {"Task", "AuditEvent"} and n_params <= MERGE_PARAMS:
+            # Several types of `resource` (an inbox page's includes): one statement, each type's
+            # look-up an arm of a UNION ALL in the same order (one round trip instead of one per type).
+            sql = " UNION ALL ".join(
+                _get_many_sql(mark, False, len(ids), self.store.sqlite) for ids in by_type.values()
+            )
+            params = tuple(x for typ, ids in by_type.items() for x in (typ, *sorted(ids)))
+            out.extend(decode(r[0]) for r in self.conn.exec_driver_sql(sql, params))
+            return out
         for typ, ids in by_type.items():
             if typ == "AuditEvent":
                 out.extend(
@@ -93,9 +117,8 @@ class TxReads:
                 continue
             # The statement as text, made once per size (building and compiling the expression with
             # its expanding IN cost more than running it, on an inbox page's includes).
-            mark = "?" if self.conn.dialect.paramstyle == "qmark" else "%s"
             params = tuple(sorted(ids)) if typ == "Task" else (typ, *sorted(ids))
-            sql = _get_many_sql(mark, typ == "Task", len(ids))
+            sql = _get_many_sql(mark, typ == "Task", len(ids), self.store.sqlite)
             out.extend(decode(r[0]) for r in self.conn.exec_driver_sql(sql, params))
         return out
 
@@ -183,7 +206,7 @@ class TxReads:
                 if not isinstance(v, col.type.python_type):
                     raise bad_cursor()
             conds.append(after(cols, descs, values))
-        body = LOG_COLS if table is access_log else [table.c.content]
+        body = LOG_COLS if table is access_log else [self.content_of(table)]
         order = [(col.desc() if desc else col.asc()) for col, desc in zip(cols, descs, strict=True)]
         if split is not None and len(split[1]) > 1 and table is not access_log:
             q: Any = self._merged(table, cols, descs, conds, split, count + 1)
@@ -215,7 +238,7 @@ class TxReads:
         order = [(col.desc() if desc else col.asc()) for col, desc in zip(cols, descs, strict=True)]
         arms = []
         for v in sorted(set(split[1])):
-            arm = sa.select(*cols, table.c.content).where(*conds, table.c[split[0]] == v)
+            arm = sa.select(*cols, self.content_of(table)).where(*conds, table.c[split[0]] == v)
             if not self.store.sqlite:  # PostgreSQL merges limited, ordered arms (Merge Append)
                 arm = arm.order_by(*order).limit(limit)
             arms.append(arm)
@@ -249,7 +272,9 @@ class TxReads:
 
     def auth_epoch(self) -> int:
         """The counter of changes to signed-in users' principals (schema.auth_epoch)."""
-        v = self.conn.execute(sa.select(auth_epoch.c.value).where(auth_epoch.c.name == "auth")).scalar()
+        v = self.conn.exec_driver_sql(
+            f"SELECT auth_epoch.value FROM auth_epoch WHERE auth_epoch.name = {sqltext.mark(self.conn)}", ("auth",)
+        ).scalar()
         return int(v or 0)
 
     def events_after(self, seq: int, limit: int = 500) -> list[tuple[int, str, dict[str, Any]]]:

@@ -184,6 +184,7 @@ def decide(
     lookup: bool = False,
     now: Resource | None = None,
     acted_on: Resource | None = None,
+    pid: str | None = None,
 ) -> Verdict:
     """Whether `p` may see `r`: role, inbox membership, drafts, care relation, skjerming (of the
     record and of what it hangs from) and break-the-glass. The one place this is decided.
@@ -196,10 +197,12 @@ def decide(
     membership and care relation on the version they changed): its new version is returned to them
     even when it has left their inboxes (forwarded, pended, completed), and what the operation made
     for its patient (the order signed, the appointment booked) is judged with that item as the
-    care relation. Skjerming still applies."""
+    care relation. Skjerming still applies.
+    `pid`: `patient_of(r)`, when the caller has found it already (`screen`)."""
     memo = memo or Memo(tx, p)
     rtype = r.get("resourceType")
-    pid = patient_of(r)
+    if pid is None:
+        pid = patient_of(r)
 
     def no(code: str) -> Verdict:
         return Verdict(False, pid, refusal=code)
@@ -311,11 +314,12 @@ def screen(
 ) -> tuple[list[tuple[Resource, Verdict]], int]:
     """The rows `p` may see, released, each with its verdict; and how many were withheld."""
     memo = memo or Memo(tx, p)
-    memo.prefetch(rows)
+    pids = [patient_of(r) for r in rows]  # once per row, for the prefetch and the decision
+    memo.prefetch(rows, pids)
     kept: list[tuple[Resource, Verdict]] = []
     withheld = 0
-    for r in rows:
-        v = decide(tx, p, r, memo, lookup=lookup, now=now, acted_on=acted_on)
+    for r, pid in zip(rows, pids, strict=True):
+        v = decide(tx, p, r, memo, lookup=lookup, now=now, acted_on=acted_on, pid=pid)
         if v.allowed:
             kept.append((release(r, v), v))
         else:

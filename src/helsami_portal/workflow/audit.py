@@ -24,17 +24,30 @@ def log_row(
     tx: Tx, p: Principal, patient_id: str, what: str, reason: str, *, interaction: str = "read", outcome: str = "0"
 ) -> dict[str, Any]:
     """The access-log row of one access by `p` to the patient's data (who, when, why, what)."""
+    return _row(tx, _who(p), patient_id, what, reason, interaction, outcome)
+
+
+def _who(p: Principal) -> dict[str, str]:
+    """The columns of a row that name the agent (the same for every row of one request)."""
     staff = p.is_staff
     return {
-        "id": alog.new_id(),
-        "recorded": tx.now,
-        "patient": patient_id,
         "agent": p.ref,
         "agent_display": p.display,
         "agent_kind": "staff" if staff else "patient",
         "role": p.main_role if staff else "",
         "role_text": (", ".join(sorted(p.organizations)) or p.main_role) if staff else "",
-        "purpose": alog.purpose_of("staff" if staff else "patient", reason),
+    }
+
+
+def _row(
+    tx: Tx, who: dict[str, str], patient_id: str, what: str, reason: str, interaction: str, outcome: str
+) -> dict[str, Any]:
+    return {
+        "id": alog.new_id(),
+        "recorded": tx.now,
+        "patient": patient_id,
+        **who,
+        "purpose": alog.purpose_of(who["agent_kind"], reason),
         "reason": reason,
         "interaction": interaction,
         "outcome": outcome,
@@ -53,7 +66,8 @@ def audit(
 
 def audit_many(tx: Tx, p: Principal, entries: list[tuple[str, str, str]], *, interaction: str = "read") -> None:
     """Several access-log entries (patient id, what, reason) in one multi-row insert."""
-    tx.log_access([log_row(tx, p, pid, what, reason, interaction=interaction) for pid, what, reason in entries if pid])
+    who = _who(p)
+    tx.log_access([_row(tx, who, pid, what, reason, interaction, "0") for pid, what, reason in entries if pid])
 
 
 def audit_event(

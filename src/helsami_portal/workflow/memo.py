@@ -42,21 +42,22 @@ class Memo:
         self._patients: dict[str, Resource] = {}  # Patient resources among the prefetched rows
         self._tasks: dict[str, Resource] = {}  # Tasks among the prefetched rows (read in this transaction)
 
-    def prefetch(self, rows: list[Resource]) -> None:
-        """Restrictions and break-the-glass grants of all patients of `rows`, in one query each."""
+    def prefetch(self, rows: list[Resource], pids: list[str] | None = None) -> None:
+        """Restrictions and break-the-glass grants of all patients of `rows`, in one query each.
+        `pids`: the rows' `patient_of`, when the caller has them already."""
         for r in rows:
             if r.get("resourceType") == "Patient":
                 self._patients[str(r.get("id"))] = r
             elif r.get("resourceType") == "Task":
                 self._tasks[str(r.get("id"))] = r
-        pids = sorted({patient_of(r) for r in rows} - set(self._restrictions) - {""})
-        if not pids or not self.p.is_staff:
+        new = sorted(set(pids if pids is not None else map(patient_of, rows)) - set(self._restrictions) - {""})
+        if not new or not self.p.is_staff:
             return
-        self._unasked.update(pid for pid in pids if (pid, "", False) not in self._care)
-        self._restrictions.update(restrictions_of(self.tx, pids))
-        rows_bg = relations.break_glass_reasons(self.tx, self.p.id, pids, self.tx.now)
+        self._unasked.update(pid for pid in new if (pid, "", False) not in self._care)
+        self._restrictions.update(restrictions_of(self.tx, new))
+        rows_bg = relations.break_glass_reasons(self.tx, self.p.id, new, self.tx.now)
         found = {pid: f"break the glass: {reason}" for pid, reason in rows_bg}  # the latest wins
-        for pid in pids:
+        for pid in new:
             self._glass.setdefault(pid, found.get(pid))
 
     def care(self, pid: str, thread: str = "", *, thread_only: bool | None = None) -> str | None:

@@ -1,0 +1,83 @@
+"""The inbox pages' answers, normalised, for comparing two trees byte for byte.
+
+    python bench/page_answers.py [--db sqlite|postgres] [--tasks 20000] > after.json
+    PYTHONPATH=<old tree>/src python bench/page_answers.py > before.json && cmp before.json after.json
+
+bench/portal.py's database (seeded there once). Signed in as three demo users (physician, nurse,
+switchboard), every pool of each, `status=requested` and `status=requested,in-progress`, 50 rows
+with the two includes, as bench/page_profile.py asks; the Bundle's id and timestamp and the
+OperationOutcome's id (new per answer) are left out, keys sorted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from typing import Any
+from urllib.parse import urlencode
+
+sys.path.insert(0, os.path.dirname(__file__))
+import page_profile
+
+import portal as bench_portal
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--tasks", type=int, default=20_000)
+    ap.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    args = ap.parse_args(argv)
+
+    import orjson
+
+    from helsami_portal.api.app import create_app
+    from helsami_portal.api.settings import Settings
+    from helsami_portal.store.db import make_engine
+    from helsami_portal.store.store import Store
+
+    url = bench_portal.db_url(args.db, args.tasks)
+    bench_portal.ensure_seeded(url, args.tasks)
+    app = create_app(Store(make_engine(url)), Settings(issuer="http://127.0.0.1", embedded_demo=True, run_jobs=False))
+    app.state.portal.tokens.keys.ensure()
+
+    async def run() -> list[Any]:
+        form = [(b"content-type", b"application/x-www-form-urlencoded")]
+        out: list[Any] = []
+        for user in ("lege", "sykepleier", "sentralbord"):
+            st, body = await page_profile.call(app, "POST", "/auth/demo-login", "", form, f"username={user}".encode())
+            if st != 200:
+                out.append([user, st])
+                continue
+            h = [(b"authorization", f"Bearer {orjson.loads(body)['access_token']}".encode())]
+            st, body = await page_profile.call(app, "GET", "/fhir/$pools", "", h)
+            for pool in orjson.loads(body).get("pools", []):
+                if not pool.get("id"):
+                    continue
+                for status in ("requested", "requested,in-progress"):
+                    query = urlencode(
+                        [
+                            ("owner", f"HealthcareService/{pool['id']}"),
+                            ("status", status),
+                            ("_count", "50"),
+                            ("_include", "Task:focus"),
+                            ("_include", "Task:patient"),
+                        ]
+                    )
+                    st, body = await page_profile.call(app, "GET", "/fhir/Task", query, h)
+                    b = orjson.loads(body)
+                    b.pop("id", None)
+                    b.pop("timestamp", None)
+                    for e in b.get("entry", []):
+                        if e["resource"]["resourceType"] == "OperationOutcome":
+                            e["resource"].pop("id", None)
+                    out.append([user, pool["id"], status, st, b])
+        return out
+
+    sys.stdout.write(orjson.dumps(asyncio.run(run()), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
