@@ -24,9 +24,11 @@ def demo_portal(tmp_path_factory: pytest.TempPathFactory, reference: dt.datetime
 def fresh_item_picks() -> Iterator[None]:
     """The items tests decided belong to the module's own portal: a module starts with none used, so
     a module run after test_decisions.py does not find the seed's items used up in another portal."""
+    from .test_batch import USED as BATCH_USED
     from .test_decisions import USED
 
     USED.clear()
+    BATCH_USED.clear()
     yield
 
 

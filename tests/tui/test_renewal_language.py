@@ -17,10 +17,11 @@ from helsami_tui.client.reviews import Reason, RenewalWarning
 from helsami_tui.i18n import CATALOGS, current_language, set_language
 from helsami_tui.screens import item_screen
 from helsami_tui.screens.renewal import RenewalScreen, reason_sentence, warning_sentence
+from tests.waiting import settled
 
 from ..portal.decision_helpers import make_patient
 from .test_decisions import review_text
-from .test_one_language import SIZE, foreign_words, settle, start, words
+from .test_one_language import SIZE, foreign_words, start, words
 from .test_workflows import inbox_ready, screen_text, token, wait_for
 
 
@@ -147,7 +148,7 @@ async def test_renewal_warnings_and_reasons_show_in_one_language(
         s = app.screen
         assert isinstance(s, RenewalScreen)
         await wait_for(pilot, lambda: s.review is not None, what="renewal review")
-        await settle(pilot)
+        await settled(pilot)
         shown = screen_text(app)
         for w in rv["warnings"]:
             assert w["code"] in shown  # the code acknowledged, shown as a code in either language
