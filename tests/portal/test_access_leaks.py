@@ -546,3 +546,59 @@ def test_a_count_of_messages_tells_nothing_of_a_restricted_thread(portal: Any, s
     # A page that shows only what the caller may see still gives no total that counts the rest.
     r = lege.get("/fhir/Communication", params={**of_patient, "_count": "1", "_total": "accurate"})
     assert len(entries(r, "match")) == 1 and r.json().get("total") in (None, seen)
+
+
+# -- a count of patients is a look-up, and is logged ----------------------------------------------
+
+
+def twins(portal: Any, birth: dt.date) -> list[tuple[str, str]]:
+    """Two patients of the same name and birth date (ids and national ids)."""
+    out = []
+    for male in (False, True):
+        pid, fnr = f"t-{uuid.uuid4().hex[:12]}", make_fnr(birth, male, _rng)
+        with portal.store.write() as tx:
+            tx.create(
+                {
+                    "resourceType": "Patient",
+                    "id": pid,
+                    "active": True,
+                    "identifier": [{"system": c.FNR_SYSTEM, "value": fnr}],
+                    "name": [{"family": "Tvilling", "given": ["Telle"], "text": "Telle Tvilling"}],
+                    "birthDate": birth.isoformat(),
+                },
+                keep_id=True,
+            )
+        out.append((pid, fnr))
+    return out
+
+
+def look_up_bases(sign_in: Any, pid: str, agent: str) -> list[str]:
+    return [e["agent"][0]["purposeOfUse"][0]["text"] for e in audit_of(sign_in, pid, agent) if e.get("outcome") == "0"]
+
+
+def test_a_count_of_patients_by_national_id_is_a_logged_look_up(portal: Any, sign_in: Any) -> None:
+    birth = dt.date(1961 + _rng.randrange(30), 1 + _rng.randrange(12), 1 + _rng.randrange(28))
+    (one, fnr), (other, _) = twins(portal, birth)
+    sb, switchboard = sign_in("sentralbord"), "Practitioner/prac-0003"
+    by_id = {"identifier": f"{c.FNR_SYSTEM}|{fnr}"}
+    # Whether the patient exists, asked in each of FHIR's ways of counting: each is a look-up of
+    # that patient, in the access log like one that returned the resource.
+    for n, extra in enumerate(({"_count": "0"}, {"_summary": "count"}), 1):
+        r = sb.get("/fhir/Patient", params={**by_id, **extra})
+        assert r.status_code == 200, r.text
+        assert r.json()["total"] == 1 and not r.json().get("entry"), extra
+        assert look_up_bases(sign_in, one, switchboard) == ["patient look-up (national id)"] * n, extra
+    assert look_up_bases(sign_in, other, switchboard) == []
+    # A count of more than the page shows logs every patient counted, not only the one shown.
+    by_name = {"name": "Telle", "birthdate": birth.isoformat()}
+    r = sb.get("/fhir/Patient", params={**by_name, "_count": "1", "_total": "accurate"})
+    assert r.status_code == 200, r.text
+    assert r.json()["total"] == 2 and len(entries(r, "match")) == 1
+    r = sb.get("/fhir/Patient", params={**by_name, "_summary": "count"})
+    assert r.status_code == 200 and r.json()["total"] == 2, r.text
+    for pid in (one, other):
+        assert look_up_bases(sign_in, pid, switchboard).count("patient look-up (name and birth date)") == 2
+    # A national id that matches no one is counted 0 and logs nothing (there is no one to log).
+    nobody = make_fnr(birth, False, _rng)
+    r = sb.get("/fhir/Patient", params={"identifier": nobody, "_summary": "count"})
+    assert r.status_code == 200 and r.json()["total"] == 0, r.text

@@ -6,6 +6,10 @@ item is about. Not a way to list patients.
 - `_count` is at most `MAX_COUNT`; more is `400`.
 - Every patient found is written to the access log (basis `patient look-up (...)`, naming the
   criteria), in the same transaction as the search.
+- A count is a look-up too: whether a national id belongs to a patient is what a look-up tells.
+  `_summary=count` and `_count=0` (no resource, only `total`) and `_total=accurate` (a total beside
+  the page) log every patient counted, shown or not, with the same basis. A look-up whose criteria
+  match more than `MAX_COUNT` patients gives no count (`400`, reason `patient-search-criteria`).
 - What a match shows is the look-up view (name, birth date, national id, gender, deceased): what
   it takes to tell the right patient on the phone, nothing more (no address, phone or GP). A
   physician or nurse with a care relation to the patient gets the whole Patient resource, as a
@@ -21,7 +25,7 @@ from ..auth.principal import Principal
 from ..fhir import conventions as c
 from ..fhir.outcome import FhirError
 from ..store.query import Query, parse_query
-from ..store.store import Page, Store
+from ..store.store import Page, Store, Tx
 from . import access
 
 Resource = dict[str, Any]
@@ -86,7 +90,7 @@ def search(store: Store, p: Principal, items: list[tuple[str, str]]) -> tuple[Pa
     access.require_role(p, *access.INBOX_ROLES, what="look up patients")
     q = parse_query("Patient", items)
     how = criteria(items)
-    if not any(k == "_count" for k, _ in items):
+    if q.count and not any(k == "_count" for k, _ in items):  # 0: only the count (_summary=count)
         q.count = MAX_COUNT
     if q.count > MAX_COUNT:
         raise FhirError(
@@ -104,5 +108,26 @@ def search(store: Store, p: Principal, items: list[tuple[str, str]]) -> tuple[Pa
             full = p.has_role(*access.CLINICAL_ROLES) and access.care_relation(tx, p, pid) is not None
             rows.append(access.redact(r) if full else lookup_view(r))
             entries.append((pid, "Patient search: Patient", f"patient look-up ({how})"))
+        if q.total and (page.total or 0) > len(rows):
+            entries += _counted(tx, q, how, shown={e[0] for e in entries})
         access.audit_many(tx, p, entries, interaction="search-type")
     return Page(rows, page.next_cursor, page.total), [], q
+
+
+def _counted(tx: Tx, q: Query, how: str, shown: set[str]) -> list[tuple[str, str, str]]:
+    """Access-log entries for the patients a total counts beyond those shown (a count tells that
+    they exist); 400 when the criteria match more patients than a look-up may show."""
+    every = tx.search("Patient", q.where, sort=q.sort, count=MAX_COUNT)
+    if every.next_cursor:
+        raise FhirError(
+            400,
+            f"These criteria match more than {MAX_COUNT} patients: give a national id, or a name together "
+            "with the exact birth date, that identifies the patient.",
+            expression="identifier",
+            reason="patient-search-criteria",
+        )
+    return [
+        (str(r["id"]), "Patient search: Patient", f"patient look-up ({how})")
+        for r in every.rows
+        if str(r["id"]) not in shown
+    ]
