@@ -375,7 +375,9 @@ async def test_it_view_shows_setup_health_and_no_patient_data(demo_portal: Embed
         assert "Svarfrist: 5 d" in whole and "Svarfrist: 1 d" in whole
         assert "Eskalert siste 24 t:" in whole and "Eldste:" in whole and "Venter:" in whole
         assert "Sigrid Moen (sentralbord)" in whole and "Marte Lien (lege)" in whole
-        assert queues[0].name in visible  # the first inbox is on screen, not only in the widget
+        # The first inbox is on screen, not only in the widget (once the frame after the update is drawn).
+        await wait_for(pilot, lambda: queues[0].name in screen_text(app), what="first inbox drawn")
+        visible = screen_text(app)
         # The notification outbox: channels (none set up in the demo), counts, no failures.
         outbox = widget_text(s.query_one("#notifications"))
         assert "Varsler til pasienter" in outbox and "Kanaler: ingen satt opp" in outbox

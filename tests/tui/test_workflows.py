@@ -76,6 +76,13 @@ async def inbox_ready(app: HelsamiApp, pilot: Any) -> InboxScreen:
     )
     screen = app.screen
     assert isinstance(screen, InboxScreen)
+    # The rows and the footer are painted in the frame after the first page: wait for that frame too,
+    # so a test that reads the terminal sees what a user would.
+    assert screen.source is not None
+    first = screen.source.items[0].patient_name[:8] if screen.source.items else ""
+    await wait_for(
+        pilot, lambda: "f1" in screen_text(app) and first in screen_text(app), what="inbox drawn on the terminal"
+    )
     return screen
 
 
@@ -762,6 +769,8 @@ async def test_language_switch_and_high_contrast_theme(demo_portal: EmbeddedPort
     app = await make_app(demo_portal)
     async with app.run_test(size=SIZE) as pilot:
         await inbox_ready(app, pilot)
+        # The list and the footer are painted after the first page is in: wait for the frame.
+        await wait_for(pilot, lambda: "Ta oppgave" in screen_text(app) and "Emne" in screen_text(app), what="drawn")
         text = screen_text(app)
         assert "Pasient" in text and "Emne" in text and "Ta oppgave" in text
         await pilot.press("f9")
