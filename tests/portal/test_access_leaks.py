@@ -97,6 +97,23 @@ def task(portal: Any, pid: str, pool: str, code: str, focus: str, description: s
     )
 
 
+def staff_reply(portal: Any, pid: str, header: str, text: str) -> str:
+    """A nurse's reply, sent a day ago, in the thread `header` of patient `pid`."""
+    return create(
+        portal,
+        {
+            "resourceType": "Communication",
+            "status": "completed",
+            "category": [{"coding": [{"system": c.COMM_CATEGORY, "code": "staff-reply"}]}],
+            "partOf": [{"reference": f"Communication/{header}"}],
+            "subject": {"reference": f"Patient/{pid}"},
+            "sender": {"reference": NURSE},
+            "sent": ago(1),
+            "payload": [{"contentString": text}],
+        },
+    )
+
+
 def restrict(portal: Any, pid: str, records: list[str], team: tuple[str, ...] = (NURSE,)) -> None:
     create(
         portal,
@@ -276,19 +293,7 @@ def test_thread_and_item_description_of_a_restricted_record_are_covered(portal: 
             "sent": ago(1),
         },
     )
-    msg = create(
-        portal,
-        {
-            "resourceType": "Communication",
-            "status": "completed",
-            "category": [{"coding": [{"system": c.COMM_CATEGORY, "code": "staff-reply"}]}],
-            "partOf": [{"reference": f"Communication/{header}"}],
-            "subject": {"reference": f"Patient/{pid}"},
-            "sender": {"reference": NURSE},
-            "sent": ago(1),
-            "payload": [{"contentString": "Svaret på HIV-testen"}],
-        },
-    )
+    msg = staff_reply(portal, pid, header, "Svaret på HIV-testen")
     restrict(portal, pid, [f"DiagnosticReport/{dr}"])
     lege, nurse = sign_in("lege"), sign_in("sykepleier")
     # The item stays in the inbox (work to do), but its description is masked outside the team.
@@ -519,19 +524,7 @@ def test_a_count_of_messages_tells_nothing_of_a_restricted_thread(portal: Any, s
     task(portal, pid, POOL, "message", f"Communication/{first}", "Time hos legen")  # the nurse's care relation
     about = {"topic": {"text": "Svar"}, "about": [{"reference": f"DiagnosticReport/{dr}"}], "sent": ago(1)}
     header = create(portal, {**thread, **about})
-    create(
-        portal,
-        {
-            "resourceType": "Communication",
-            "status": "completed",
-            "category": [{"coding": [{"system": c.COMM_CATEGORY, "code": "staff-reply"}]}],
-            "partOf": [{"reference": f"Communication/{header}"}],
-            "subject": {"reference": f"Patient/{pid}"},
-            "sender": {"reference": NURSE},
-            "sent": ago(1),
-            "payload": [{"contentString": "Svaret på testen"}],
-        },
-    )
+    staff_reply(portal, pid, header, "Svaret på testen")
     restrict(portal, pid, [f"DiagnosticReport/{dr}"])
     lege, nurse = sign_in("lege"), sign_in("sykepleier")
     in_thread = {"part-of": f"Communication/{header}"}

@@ -398,22 +398,26 @@ def what_and_basis(screen: AccessLogScreen) -> str:
     return "\n".join(f"{r.cells[3].plain} | {r.cells[4].plain}" for r in rows if r is not None)
 
 
+async def access_log_open(app: HelsamiApp, pilot: Any) -> AccessLogScreen:
+    """The privacy officer's access log, with its first rows in."""
+    await wait_for(
+        pilot,
+        lambda: (
+            isinstance(app.screen, AccessLogScreen) and app.screen.source is not None and bool(app.screen.source.items)
+        ),
+        what="access log",
+    )
+    screen = app.screen
+    assert isinstance(screen, AccessLogScreen)
+    return screen
+
+
 @pytest.mark.parametrize("lang", ["nb", "en"])
 async def test_access_log_says_what_was_read_and_why_in_the_language(portal: EmbeddedPortal, lang: str) -> None:
     read_as(portal, "lege")
     app = await start(portal, "personvern", lang)
     async with app.run_test(size=(140, 40)) as pilot:
-        await wait_for(
-            pilot,
-            lambda: (
-                isinstance(app.screen, AccessLogScreen)
-                and app.screen.source is not None
-                and bool(app.screen.source.items)
-            ),
-            what="access log",
-        )
-        screen = app.screen
-        assert isinstance(screen, AccessLogScreen)
+        screen = await access_log_open(app, pilot)
         shown = what_and_basis(screen)
         # The inbox page read above: a search of inbox items that found patients and items, on the
         # basis of a care relation, in the user's words (the portal logs "Task search: Patient, Task").
@@ -432,17 +436,7 @@ async def test_access_log_shows_one_language_and_dates_of_the_language(portal: E
     read_as(portal, "lege")
     app = await start(portal, "personvern", lang)
     async with app.run_test(size=(140, 40)) as pilot:
-        await wait_for(
-            pilot,
-            lambda: (
-                isinstance(app.screen, AccessLogScreen)
-                and app.screen.source is not None
-                and bool(app.screen.source.items)
-            ),
-            what="access log",
-        )
-        screen = app.screen
-        assert isinstance(screen, AccessLogScreen)
+        screen = await access_log_open(app, pilot)
         check(app, lang, "access log", data=log_data(screen))
         check_dates(app, lang, "access log")
         gen = screen.generation
