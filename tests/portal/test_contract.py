@@ -616,6 +616,20 @@ def test_what_the_other_operations_a_proxy_and_the_event_stream_answer_is_valid_
     assert taker.http.post(f"/fhir/Task/$claim-next?pool=HealthcareService/{POOL}").status_code == 403
     assert taker.http.post("/fhir/Task/$claim-next", json=params()).status_code == 400
     assert operation(taker, first.json()["id"], "unclaim").status_code == 200
+    # $absence of that physician (the other item goes back to the inbox), and back; another's refused.
+    me_ref = taker.http.get("/fhir/$whoami").json()["resource"]
+
+    def absence(away: bool, who: str = me_ref) -> httpx.Response:
+        body = {"resourceType": "Parameters", "parameter": [{"name": "away", "valueBoolean": away}]}
+        return taker.http.post(f"/fhir/{who}/$absence", json=body)
+
+    gone = absence(True)
+    assert gone.status_code == 200, gone.text
+    assert [p["valueReference"]["reference"] for p in gone.json()["parameter"] if p["name"] == "task"] == [
+        f"Task/{second.json()['id']}"
+    ]
+    assert absence(False).status_code == 200
+    assert absence(True, "Practitioner/prac-0001").status_code == 403
 
     # $break-the-glass by a physician without a care relation: too short a reason, then granted; the
     # reads it opens.
@@ -701,6 +715,7 @@ def test_what_the_other_operations_a_proxy_and_the_event_stream_answer_is_valid_
         "Appointment",
         "Slot",
         "Patient",
+        "Practitioner",
         "Bundle",
     } <= seen, seen
     assert any(w.startswith("GET /fhir/$events event") for w, _ in lege.bodies)
