@@ -124,8 +124,10 @@ def make_patient(
     return pid, username, med_ids
 
 
-def new_task(portal: Any, pid: str, code: str, focus: str, description: str, priority: str = "routine") -> str:
-    """An inbox item of `code` about `focus` in the test pool, as the portal makes them."""
+def new_task(
+    portal: Any, pid: str, code: str, focus: str, description: str, priority: str = "routine", pool: str = POOL
+) -> str:
+    """An inbox item of `code` about `focus` in `pool` (the test pool), as the portal makes them."""
     with portal.store.write() as tx:
         t = tx.create(
             {
@@ -139,8 +141,8 @@ def new_task(portal: Any, pid: str, code: str, focus: str, description: str, pri
                 "focus": {"reference": focus},
                 "for": {"reference": f"Patient/{pid}"},
                 "authoredOn": tx.now,
-                "owner": {"reference": f"HealthcareService/{POOL}"},
-                "extension": [{"url": c.EXT_TASK_POOL, "valueReference": {"reference": f"HealthcareService/{POOL}"}}],
+                "owner": {"reference": f"HealthcareService/{pool}"},
+                "extension": [{"url": c.EXT_TASK_POOL, "valueReference": {"reference": f"HealthcareService/{pool}"}}],
             }
         )
         return str(t["id"])

@@ -5,6 +5,8 @@ OperationOutcomes and the resources inside them."""
 
 from __future__ import annotations
 
+import json
+import time
 import uuid
 from typing import Any
 
@@ -150,8 +152,10 @@ class Recorder:
         )
 
     def _keep(self, r: httpx.Response) -> None:
-        r.read()
         ctype = r.headers.get("content-type", "")
+        if ctype.startswith("text/event-stream"):
+            return  # a stream never ends: its events are read and kept by `events`
+        r.read()
         where = f"{r.request.method} {r.request.url.raw_path.decode()[:120]} -> {r.status_code}"
         if ctype.startswith(("application/fhir+json", "application/json")):
             body = r.json()
@@ -161,6 +165,22 @@ class Recorder:
 
     def get(self, path: str, **params: str) -> Any:
         return self.http.get(path, params=params).json()
+
+    def events(self, since: int, until: Any, limit: int = 200) -> list[dict[str, Any]]:
+        """The event stream from `since` on, read until an event for which `until` is true (or
+        `limit` events); each event's data is kept as an answer."""
+        got: list[dict[str, Any]] = []
+        deadline = time.monotonic() + 90  # a bound on a broken stream (keep-alives come every 15 s)
+        with self.http.stream("GET", "/fhir/$events", params={"since": str(since)}) as r:
+            assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
+            for line in r.iter_lines():
+                if line.startswith("data: "):
+                    got.append(json.loads(line[6:]))
+                    self.bodies.append((f"GET /fhir/$events event {got[-1].get('seq')}", got[-1]))
+                    if until(got[-1]) or len(got) >= limit:
+                        return got
+                assert time.monotonic() < deadline, f"the awaited event did not come: {got[-3:]}"
+        return got
 
 
 @pytest.mark.slow
@@ -417,3 +437,285 @@ def test_what_operations_batches_the_library_and_the_patient_api_answer_is_valid
         "Binary",
         "Bundle",
     } <= seen, seen
+
+
+EVENT_KEYS = {"seq", "type", "id", "versionId", "owner", "pool", "status", "code", "action"}  # docs/api.md
+IT_EVENT_KEYS = {"seq", "type", "pool", "action", "status"}
+
+
+def _own_pool(portal: Any) -> tuple[str, str]:
+    """An inbox of this test's own, and a physician who works only there (its username): what
+    `$claim-next` takes from it no other test waits for."""
+    from types import SimpleNamespace
+
+    from helsami_portal.fhir import conventions as c
+    from helsami_portal.seed import add_accounts
+
+    from .decision_helpers import POOL
+
+    tag = uuid.uuid4().hex[:8]
+    pool, prac = f"hs-contract-{tag}", f"prac-contract-{tag}"
+    with portal.store.write() as tx:
+        org = tx.get("HealthcareService", POOL)["providedBy"]
+        tx.create(
+            {
+                "resourceType": "HealthcareService",
+                "id": pool,
+                "active": True,
+                "providedBy": org,
+                "type": [{"coding": [{"system": c.INBOX_KIND, "code": "clinical"}]}],
+                "name": f"Kontraktinnboks {tag}",
+            },
+            keep_id=True,
+        )
+        tx.create(
+            {
+                "resourceType": "Practitioner",
+                "id": prac,
+                "active": True,
+                "name": [{"family": "Kontrakt", "given": ["Kari"], "text": "Kari Kontrakt"}],
+            },
+            keep_id=True,
+        )
+        tx.create(
+            {
+                "resourceType": "PractitionerRole",
+                "active": True,
+                "practitioner": {"reference": f"Practitioner/{prac}", "display": "Kari Kontrakt"},
+                "organization": org,
+                "code": [{"coding": [{"system": c.STAFF_ROLE, "code": "physician"}]}],
+                "healthcareService": [{"reference": f"HealthcareService/{pool}"}],
+            }
+        )
+    username = f"contract-{tag}"
+    add_accounts(
+        portal.store,
+        [
+            SimpleNamespace(
+                username=username,
+                password="demo",
+                kind="staff",
+                resource=f"Practitioner/{prac}",
+                display="Kari Kontrakt (lege)",
+            )
+        ],
+    )
+    return pool, username
+
+
+@pytest.mark.slow
+def test_what_the_other_operations_a_proxy_and_the_event_stream_answer_is_valid_fhir(portal: Any, sign_in: Any) -> None:
+    """The remaining answers: `$pend`, `$ask-info`, the appointment operations and free Slots,
+    `$reopen`, `$note`, `$message`, `$unclaim`, `$claim-next` (from an inbox of the test's own),
+    `$break-the-glass` and the reads it opens, a parent acting for children in the patient API, and
+    the event stream: its events (ids and states, as documented) and the versions they name."""
+    from .decision_helpers import POOL, make_patient, params
+    from .test_questionnaires_appointments import _future, make_answers, make_request
+
+    with portal.store.read() as tx:
+        since = tx.last_event_seq()
+    pid, user, med_ids = make_patient(
+        portal, meds=[("C10AA05", "Atorvastatin 20 mg tablett", 100), ("C09AA05", "Ramipril 5 mg tablett", 100)]
+    )
+    lege = Recorder(portal.base_url, sign_in("lege").token)
+    nurse = Recorder(portal.base_url, sign_in("sykepleier").token)
+    pas = Recorder(portal.base_url, sign_in(user).token)
+    every = [lege, nurse, pas]
+
+    def current(rec: Recorder, tid: str) -> dict[str, Any]:
+        r = rec.http.get(f"/fhir/Task/{tid}")
+        assert r.status_code == 200, r.text
+        return dict(r.json())
+
+    def operation(rec: Recorder, tid: str, name: str, **kw: Any) -> httpx.Response:
+        task = current(rec, tid)
+        return rec.http.post(
+            f"/fhir/Task/{tid}/${name}", json=params(**kw), headers={"If-Match": f'W/"{task["meta"]["versionId"]}"'}
+        )
+
+    def task_of(focus: str) -> str:
+        [entry] = lege.get("/fhir/Task", focus=focus)["entry"]
+        return str(entry["resource"]["id"])
+
+    # Renewals: $pend to a physician (then the nurse's $ask-info on it is refused), $ask-info.
+    renewals = []
+    for med in med_ids:
+        r = pas.http.post("/patient/renewals", json={"medication": med, "messageId": str(uuid.uuid4())})
+        assert r.status_code == 201, r.text
+        renewals.append(task_of(f"MedicationRequest/{r.json()['request']['id']}"))
+    pended = operation(nurse, renewals[0], "pend", target="Practitioner/prac-0001", note="Til signering.")
+    assert pended.status_code == 200, pended.text
+    assert operation(nurse, renewals[0], "ask-info", text="Hei?").status_code == 409
+    asked = operation(nurse, renewals[1], "ask-info", text="Hvordan har blodtrykket vært?")
+    assert asked.status_code == 200, asked.text
+    assert operation(nurse, renewals[1], "pend", target="Practitioner/prac-0003").status_code in (400, 422)
+
+    # Appointments: confirm (after two refusals), propose, decline, confirm a cancellation (and one
+    # refused: nothing to cancel); the free Slots of the inbox.
+    wanted, other, booked, cancel = (make_request(portal, pid, booked=b) for b in (False, False, True, True))
+    assert operation(nurse, wanted, "confirm-appointment").status_code == 400
+    assert operation(nurse, wanted, "confirm-appointment", start="2020-01-01T10:00:00+00:00").status_code == 422
+    confirmed = operation(nurse, wanted, "confirm-appointment", start=_future(3), comment="Ta med medisinlisten.")
+    assert confirmed.status_code == 200, confirmed.text
+    proposed = operation(lege, other, "propose-appointment", start=_future(8, 14), minutes=45)
+    assert proposed.status_code == 200, proposed.text
+    declined = operation(lege, booked, "decline-appointment", reason="Legen er bortreist.")
+    assert declined.status_code == 200, declined.text
+    cancelled = operation(lege, cancel, "confirm-cancellation")
+    assert cancelled.status_code == 200, cancelled.text
+    assert operation(lege, make_request(portal, pid), "confirm-cancellation").status_code == 409
+    assert lege.http.get("/fhir/Slot", params={"service": f"HealthcareService/{POOL}", "_count": "5"}).is_success
+    questionnaire = make_answers(portal, pid, {"feber": True, "temperatur": 39.0})
+    assert lege.http.get(f"/fhir/Task/{questionnaire}/$questionnaire-review").status_code == 200
+    assert lege.http.get(f"/fhir/Task/{renewals[0]}/$renewal-review").status_code == 200
+
+    # A thread's item: claimed, completed, reopened (once; twice is refused), a note, a message, put
+    # back with $unclaim (by the one who holds it; the nurse is refused).
+    started = pas.http.post(
+        "/patient/threads",
+        json={
+            "patient": pid,
+            "service": POOL,
+            "subject": "Hoste",
+            "text": "Jeg hoster.",
+            "messageId": str(uuid.uuid4()),
+        },
+    )
+    assert started.status_code == 201, started.text
+    item = task_of(f"Communication/{started.json()['thread']['id']}")
+    assert lege.http.get(f"/fhir/Task/{item}/$route-suggestion").status_code == 200
+    assert operation(lege, item, "claim").status_code == 200
+    assert operation(lege, item, "complete").status_code == 200
+    reopened = operation(lege, item, "reopen", note="Pasienten fikk ikke svar.")
+    assert reopened.status_code == 200, reopened.text
+    assert operation(lege, item, "reopen").status_code == 409
+    assert operation(lege, item, "note", text="Ringer i morgen.").status_code == 200
+    sent = operation(lege, item, "message", text="Vi ringer deg i morgen.", messageId=str(uuid.uuid4()))
+    assert sent.status_code == 200, sent.text
+    assert operation(nurse, item, "unclaim").status_code == 409
+    back = operation(lege, item, "unclaim")
+    assert back.status_code == 200, back.text
+
+    # $claim-next from the test's own inbox: twice (the pool in the body, then in the URL), then
+    # nothing waits (409); another inbox (403) and no pool (400) are refused.
+    pool, taker_name = _own_pool(portal)
+    for n in range(2):
+        make_answers(portal, pid, {"feber": n == 0}, pool=pool)
+    with httpx.Client(base_url=portal.base_url, timeout=30) as http:
+        taker = Recorder(portal.base_url, device_sign_in(http, taker_name)["access_token"])
+    every.append(taker)
+    by_body = {
+        "resourceType": "Parameters",
+        "parameter": [{"name": "pool", "valueReference": {"reference": f"HealthcareService/{pool}"}}],
+    }
+    first = taker.http.post("/fhir/Task/$claim-next", json=by_body)
+    assert first.status_code == 200, first.text
+    second = taker.http.post(f"/fhir/Task/$claim-next?pool=HealthcareService/{pool}")
+    assert second.status_code == 200 and second.json()["id"] != first.json()["id"], second.text
+    assert taker.http.post("/fhir/Task/$claim-next", json=by_body).status_code == 409
+    assert taker.http.post(f"/fhir/Task/$claim-next?pool=HealthcareService/{POOL}").status_code == 403
+    assert taker.http.post("/fhir/Task/$claim-next", json=params()).status_code == 400
+    assert operation(taker, first.json()["id"], "unclaim").status_code == 200
+    # $absence of that physician (the other item goes back to the inbox), and back; another's refused.
+    me_ref = taker.http.get("/fhir/$whoami").json()["resource"]
+
+    def absence(away: bool, who: str = me_ref) -> httpx.Response:
+        body = {"resourceType": "Parameters", "parameter": [{"name": "away", "valueBoolean": away}]}
+        return taker.http.post(f"/fhir/{who}/$absence", json=body)
+
+    gone = absence(True)
+    assert gone.status_code == 200, gone.text
+    assert [p["valueReference"]["reference"] for p in gone.json()["parameter"] if p["name"] == "task"] == [
+        f"Task/{second.json()['id']}"
+    ]
+    assert absence(False).status_code == 200
+    assert absence(True, "Practitioner/prac-0001").status_code == 403
+
+    # $break-the-glass by a physician without a care relation: too short a reason, then granted; the
+    # reads it opens.
+    other_gp = Recorder(portal.base_url, sign_in("lege2").token)
+    every.append(other_gp)
+    assert other_gp.http.get(f"/fhir/Patient/{pid}").status_code == 403
+    assert other_gp.http.post(f"/fhir/Patient/{pid}/$break-the-glass", json=params(reason="Kort")).status_code in (
+        400,
+        422,
+    )
+    glass = other_gp.http.post(
+        f"/fhir/Patient/{pid}/$break-the-glass", json=params(reason="Akutt innlagt, trenger medisinlisten.")
+    )
+    assert glass.status_code == 200, glass.text
+    assert other_gp.http.get(f"/fhir/Patient/{pid}").status_code == 200
+    other_gp.get("/fhir/MedicationRequest", patient=f"Patient/{pid}")
+    other_gp.get("/fhir/Appointment", patient=f"Patient/{pid}")
+
+    # A parent acting for children: one under 12 (full), one of 12-15 (messages: no results or
+    # access log); a thread started for the younger one, as the parent.
+    parent = Recorder(portal.base_url, sign_in("fullmakt").token)
+    every.append(parent)
+    me = parent.get("/patient/me")
+    parent.get("/patient/grants")
+    parent.get("/patient/services")
+    parent.get("/patient/settings")
+    children = [a["patient"].split("/")[1] for a in me["actsFor"]]
+    children += [
+        g["patient"].split("/")[1]
+        for g in parent.get("/patient/grants")["received"]
+        if g.get("patient") and g["patient"].split("/")[1] not in children
+    ]
+    assert len(children) >= 2, children
+    for child in children:
+        for path in ("threads", "medications", "results", "documents", "access-log"):
+            parent.get(f"/patient/{path}", patient=child)
+    for_child = parent.http.post(
+        "/patient/threads",
+        json={
+            "patient": children[0],
+            "service": POOL,
+            "subject": "Time for barnet",
+            "text": "Hun har vondt i øret.",
+            "messageId": str(uuid.uuid4()),
+        },
+    )
+    assert for_child.status_code == 201, for_child.text
+    assert for_child.json()["message"]["sender"]["reference"].startswith("RelatedPerson/")
+    thread = for_child.json()["thread"]["id"]
+    parent.get(f"/patient/threads/{thread}")
+    more = parent.http.post(
+        f"/patient/threads/{thread}/messages", json={"text": "Og feber.", "messageId": str(uuid.uuid4())}
+    )
+    assert more.status_code == 201, more.text
+    parent.get("/patient/threads", patient=children[0])
+    parent.get("/patient/results", patient=pid)  # 404: not a child of theirs
+
+    # The event stream: from before this test to the last $unclaim, as a physician (ids and states)
+    # and as IT support (no ids); the versions the events name, read back; its refusals.
+    events = lege.events(since, lambda e: e.get("id") == item and e.get("action") == "unclaim")
+    mine = [e for e in events if e.get("id") in {*renewals, wanted, other, booked, cancel, item}]
+    assert len(mine) >= 8, events
+    for e in events:
+        assert set(e) == EVENT_KEYS and e["type"] == "Task", e
+    for e in mine:
+        lege.get(f"/fhir/{e['type']}/{e['id']}/_history/{e['versionId']}")
+    it = Recorder(portal.base_url, sign_in("it").token)
+    every.append(it)
+    for e in it.events(since, lambda e: False, limit=10):
+        assert set(e) == IT_EVENT_KEYS, e
+    assert lege.http.get("/fhir/$events", params={"since": "abc"}).status_code == 400
+    assert pas.http.get("/fhir/$events").status_code == 403
+
+    problems = [p for rec in every for p in rec.problems]
+    seen = _check([b for rec in every for b in rec.bodies], problems)
+    assert not problems, "\n".join(problems)
+    assert {
+        "Parameters",
+        "Task",
+        "OperationOutcome",
+        "Communication",
+        "MedicationRequest",
+        "Appointment",
+        "Slot",
+        "Patient",
+        "Practitioner",
+        "Bundle",
+    } <= seen, seen
+    assert any(w.startswith("GET /fhir/$events event") for w, _ in lege.bodies)

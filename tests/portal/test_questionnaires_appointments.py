@@ -19,7 +19,7 @@ def _task(api: Any, tid: str) -> dict[str, Any]:
     return dict(r.json())
 
 
-def make_answers(portal: Any, pid: str, answers: dict[str, Any]) -> str:
+def make_answers(portal: Any, pid: str, answers: dict[str, Any], pool: str = POOL) -> str:
     key = {bool: "valueBoolean", float: "valueDecimal", int: "valueInteger", str: "valueString"}
     with portal.store.write() as tx:
         qr = tx.create(
@@ -32,7 +32,9 @@ def make_answers(portal: Any, pid: str, answers: dict[str, Any]) -> str:
                 "item": [{"linkId": k, "answer": [{key[type(v)]: v}]} for k, v in answers.items()],
             }
         )
-    return new_task(portal, pid, "questionnaire", f"QuestionnaireResponse/{qr['id']}", "Forhåndsskjema før time")
+    return new_task(
+        portal, pid, "questionnaire", f"QuestionnaireResponse/{qr['id']}", "Forhåndsskjema før time", pool=pool
+    )
 
 
 def test_questionnaire_answers_needing_attention_are_flagged(portal: Any, sign_in: Any) -> None:

@@ -28,7 +28,7 @@ def suggestions(api: Api, task: dict[str, Any]) -> list[dict[str, str]]:
     r = api.get(f"/fhir/Task/{task['id']}/$route-suggestion")
     assert r.status_code == 200, r.text
     out = []
-    for prm in r.json()["parameter"]:
+    for prm in r.json().get("parameter", []):  # none: no `parameter` (FHIR JSON has no empty arrays)
         parts = {x["name"]: x for x in prm["part"]}
         out.append(
             {

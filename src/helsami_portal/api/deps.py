@@ -57,10 +57,15 @@ class FhirResponse(JSONResponse):
         return encode(content)
 
 
+_LISTS = {"Bundle": ("entry", "link"), "Parameters": ("parameter",)}
+
+
 def without_empty_lists(content: Any) -> Any:
-    """FHIR JSON has no empty arrays: a Bundle without entries or links leaves `entry` and `link` out."""
-    if isinstance(content, dict) and content.get("resourceType") == "Bundle":
-        return {k: v for k, v in content.items() if not (k in ("entry", "link") and v == [])}
+    """FHIR JSON has no empty arrays: a Bundle without entries or links leaves `entry` and `link` out,
+    a Parameters without parameters (an empty `$route-suggestion`) `parameter`."""
+    keys = _LISTS.get(content.get("resourceType", "")) if isinstance(content, dict) else None
+    if keys:
+        return {k: v for k, v in content.items() if not (k in keys and v == [])}
     return content
 
 

@@ -123,7 +123,9 @@ async def batch_bundle(request: Request) -> Response:
 async def task_read_operation(request: Request) -> Response:
     rid, op = rid_of(request), request.path_params["op"]
     p = await principal(request)
-    return JSONResponse(await run_in_threadpool(task_ops.read, portal_of(request).store, p, rid, op))
+    answer = await run_in_threadpool(task_ops.read, portal_of(request).store, p, rid, op)
+    # The reviews are plain JSON; `$route-suggestion` is a Parameters resource, sent as FHIR JSON.
+    return fhir(answer) if "resourceType" in answer else JSONResponse(answer)
 
 
 def _attachments(params: dict[str, Any] | None) -> list[str]:

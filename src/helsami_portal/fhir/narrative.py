@@ -116,6 +116,7 @@ _PARTS: dict[str, tuple[tuple[str, Callable[[Resource], str]], ...]] = {
         ("Given", lambda r: str(r.get("occurrenceDateTime") or "")),
     ),
     "Appointment": (("Start", lambda r: str(r.get("start") or "")), ("End", lambda r: str(r.get("end") or ""))),
+    "Slot": (("Start", lambda r: str(r.get("start") or "")), ("End", lambda r: str(r.get("end") or ""))),
     "Questionnaire": (("Title", lambda r: str(r.get("title") or r.get("name") or "")),),
     "QuestionnaireResponse": (("Authored", lambda r: str(r.get("authored") or "")),),
     "Consent": (("Scope", lambda r: _concept(r.get("scope"))),),

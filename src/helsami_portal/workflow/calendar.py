@@ -19,7 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..auth.principal import Principal
-from ..fhir import timeutil
+from ..fhir import narrative, timeutil
 from ..fhir.outcome import FhirError
 from ..fhir.registry import ref_of
 from ..store import appointments
@@ -187,13 +187,17 @@ def free_slots(store: Store, p: Principal, params: dict[str, list[str]]) -> dict
 
 
 def _slot(service: dict[str, Any], start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
+    """A free time, made on each read (never stored): finished as a stored resource is, with its
+    generated narrative (dom-6)."""
     sid = str(service["id"])
-    return {
-        "resourceType": "Slot",
-        "id": f"{sid}.{start.astimezone(dt.UTC):%Y%m%dT%H%M}",
-        "schedule": {"reference": f"HealthcareService/{sid}", "display": str(service.get("name") or "")},
-        "serviceType": [{"text": str(service.get("name") or "")}],
-        "status": "free",
-        "start": timeutil.instant(start),
-        "end": timeutil.instant(end),
-    }
+    return narrative.finish(
+        {
+            "resourceType": "Slot",
+            "id": f"{sid}.{start.astimezone(dt.UTC):%Y%m%dT%H%M}",
+            "schedule": {"reference": f"HealthcareService/{sid}", "display": str(service.get("name") or "")},
+            "serviceType": [{"text": str(service.get("name") or "")}],
+            "status": "free",
+            "start": timeutil.instant(start),
+            "end": timeutil.instant(end),
+        }
+    )
