@@ -65,7 +65,8 @@ def update(store: Store, p: Principal, draft_id: str, body: Resource, if_match: 
                 reason="stale-version",
             )
         new = copy.deepcopy(current)
-        new["payload"] = payload_of(tx, body)
+        if status == "preparation":  # a discarded draft keeps what it held (even a document retired since)
+            new["payload"] = payload_of(tx, body)
         new["status"] = status
         return tx.update(new, expected_version=expected)
 
