@@ -736,9 +736,9 @@ async def test_offline_reply_is_queued_and_arrives_once_after_the_portal_returns
             )
             await asyncio.to_thread(portal.stop)
             await wait_for(pilot, lambda: not app.online, tries=100, what="offline noticed")
-            await wait_for(pilot, lambda: "Frakoblet" in screen_text(app), what="banner")
             await pilot.press(*"Svar skrevet uten nett.", "f5")
             await wait_for(pilot, lambda: isinstance(app.screen, ItemScreen), tries=200, what="queued")
+            await wait_for(pilot, lambda: "Frakoblet" in screen_text(app), what="banner")
             assert len(app.outbox) == 1
             assert any("sendes automatisk" in n for n in notes_of(app))
             second = await asyncio.to_thread(EmbeddedPortal(db, port=port, demo=True, seed=False, run_jobs=False).start)
