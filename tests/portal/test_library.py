@@ -456,7 +456,12 @@ def test_a_draft_keeps_its_library_documents_checked_as_a_sent_reply_and_the_rep
     r = _put_draft(
         lege,
         draft,
-        _draft(thread["id"], "To brosjyrer.", _draft_entry("DocumentReference/doc-0003"), _draft_entry("DocumentReference/doc-0001")),
+        _draft(
+            thread["id"],
+            "To brosjyrer.",
+            _draft_entry("DocumentReference/doc-0003"),
+            _draft_entry("DocumentReference/doc-0001"),
+        ),
     )
     assert r.status_code == 200, r.text
     assert [ref for ref, _ in _draft_titles(r.json())] == ["DocumentReference/doc-0003", "DocumentReference/doc-0001"]

@@ -99,7 +99,9 @@ def draft_entries(docs: Sequence[Resource]) -> list[Resource]:
     no patient's copy yet; the copies are made when the reply is sent)."""
     return [
         {
-            "extension": [{"url": c.EXT_FROM_LIBRARY, "valueReference": {"reference": f"DocumentReference/{doc['id']}"}}],
+            "extension": [
+                {"url": c.EXT_FROM_LIBRARY, "valueReference": {"reference": f"DocumentReference/{doc['id']}"}}
+            ],
             "contentAttachment": dict(doc["content"][0]["attachment"]),
         }
         for doc in docs
