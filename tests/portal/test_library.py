@@ -380,3 +380,101 @@ def test_a_pdf_with_active_content_is_refused(sign_in: Any) -> None:
         "/fhir/DocumentReference", json=_doc("PDF", minimal_pdf("Test", ["En linje"]), ctype="application/pdf")
     )
     assert seeded.status_code == 201
+
+
+def _draft_entry(ref: str, **att: Any) -> dict[str, Any]:
+    return {
+        "extension": [{"url": c.EXT_FROM_LIBRARY, "valueReference": {"reference": ref}}],
+        "contentAttachment": att or {"title": "?"},
+    }
+
+
+def _draft(thread_id: str, text: str, *entries: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "resourceType": "Communication",
+        "status": "preparation",
+        "partOf": [{"reference": f"Communication/{thread_id}"}],
+        "payload": [{"contentString": text}, *entries],
+    }
+
+
+def _put_draft(api: Api, draft: dict[str, Any], body: dict[str, Any]) -> Any:
+    return api.http.put(
+        f"/fhir/Communication/{draft['id']}",
+        json={**body, "id": draft["id"]},
+        headers=api.h(**{"If-Match": f'W/"{draft["meta"]["versionId"]}"'}),
+    )
+
+
+def _draft_titles(r: dict[str, Any]) -> list[tuple[str, str]]:
+    return [
+        (x["extension"][0]["valueReference"]["reference"], x["contentAttachment"]["title"])
+        for x in r["payload"]
+        if "contentAttachment" in x
+    ]
+
+
+def test_a_draft_keeps_its_library_documents_checked_as_a_sent_reply_and_the_reply_sends_them_once(
+    sign_in: Any,
+) -> None:
+    pas, lege = sign_in("pasient"), sign_in("lege")
+    thread = new_thread(pas, GP, subject="Utkast med vedlegg", text="Har dere noe å lese?")["thread"]
+    # A draft with two library documents keeps them, in the form a sent reply carries them; what the
+    # body says of a document is replaced by the library's own title, type and size.
+    r = lege.post(
+        "/fhir/Communication",
+        json=_draft(
+            thread["id"],
+            "To brosjyrer.",
+            _draft_entry("DocumentReference/doc-0001", title="[red]falsk[/]", size=1),
+            _draft_entry("DocumentReference/doc-0003"),
+        ),
+    )
+    assert r.status_code == 201, r.text
+    draft = r.json()
+    assert _draft_titles(draft) == [
+        ("DocumentReference/doc-0001", "Blodtrykksmåling hjemme"),
+        ("DocumentReference/doc-0003", "Kosthold ved diabetes type 2"),
+    ]
+    assert all(x["contentAttachment"]["size"] > 1 for x in draft["payload"][1:])
+    reread = lege.get(f"/fhir/Communication/{draft['id']}").json()
+    assert _draft_titles(reread) == _draft_titles(draft)
+    # The checks of a sent reply: retired, unknown, too many, or an attachment that names no library
+    # document (bytes of its own) are refused, on create and on update; the draft is not changed.
+    for entries, status, reason in (
+        ([_draft_entry("DocumentReference/doc-0006")], 409, "document-retired"),
+        ([_draft_entry("DocumentReference/nope")], 422, "document-not-in-library"),
+        ([_draft_entry("DocumentReference/doc-0001")] * 11, 400, "too-many-attachments"),
+        ([{"contentAttachment": {"title": "x.exe", "data": "TVqQAAMAAAAEAAAA"}}], 422, "document-not-in-library"),
+    ):
+        made = lege.post("/fhir/Communication", json=_draft(thread["id"], "Nei.", *entries))
+        assert (made.status_code, _reason(made)) == (status, reason), made.text
+        changed = _put_draft(lege, draft, _draft(thread["id"], "Nei.", *entries))
+        assert (changed.status_code, _reason(changed)) == (status, reason), changed.text
+    assert _draft_titles(lege.get(f"/fhir/Communication/{draft['id']}").json()) == _draft_titles(draft)
+    # An update changes the documents (one taken off, another added).
+    r = _put_draft(
+        lege,
+        draft,
+        _draft(
+            thread["id"],
+            "To brosjyrer.",
+            _draft_entry("DocumentReference/doc-0003"),
+            _draft_entry("DocumentReference/doc-0001"),
+        ),
+    )
+    assert r.status_code == 200, r.text
+    assert [ref for ref, _ in _draft_titles(r.json())] == ["DocumentReference/doc-0003", "DocumentReference/doc-0001"]
+    # The patient sees no draft and no document before the reply is sent.
+    assert all("To brosjyrer" not in str(m) for m in pas.get(f"/patient/threads/{thread['id']}").json()["messages"])
+    # Sent (the client names the draft's documents again): each reaches the patient once, the draft is closed.
+    task = lege.op(task_for_thread(lege, thread["id"]), "claim").json()
+    sent = _reply_with(lege, task, "To brosjyrer.", ["doc-0003", "doc-0001", "doc-0003"])
+    assert sent.status_code == 200, sent.text
+    seen = [m for m in pas.get(f"/patient/threads/{thread['id']}").json()["messages"] if "To brosjyrer" in str(m)]
+    assert len(seen) == 1
+    assert [x["contentAttachment"]["title"] for x in seen[0]["payload"] if "contentAttachment" in x] == [
+        "Kosthold ved diabetes type 2",
+        "Blodtrykksmåling hjemme",
+    ]
+    assert lege.get(f"/fhir/Communication/{draft['id']}").json()["status"] == "stopped"

@@ -143,3 +143,67 @@ def test_an_attachment_is_shown_as_a_safe_name_and_a_size_only() -> None:
     assert "evil.example" not in text and "TVqQ" not in text
     set_language("en")
     assert format_size(12_400) == "12.4 kB" and format_size(1) == "1 byte" and format_size(2) == "2 bytes"
+
+
+async def _attach(app: Any, pilot: Any, reply: ReplyScreen, words: str, title: str) -> None:
+    """F4, search the library for `words`, choose the one document found (`title`)."""
+    area = reply.query_one(AttachmentsArea)
+    before = len(area.documents)
+    await pilot.press("f4")
+    await wait_for(pilot, lambda: isinstance(app.screen, LibraryPicker), what="library picker")
+    picker = app.screen
+    assert isinstance(picker, LibraryPicker)
+    await pilot.press(*words)
+    await wait_for(pilot, lambda: _picker_titles(picker) == [title], what=f"search {words}")
+    await pilot.press("enter", "enter")
+    await wait_for(pilot, lambda: app.screen is reply and len(area.documents) == before + 1, what="attached")
+
+
+async def test_attachments_are_kept_with_the_draft_and_sent_once(demo_portal: EmbeddedPortal) -> None:
+    """Attach two brochures, leave the reply (Esc), come back: the text and both attachments are
+    there (kept with the draft on the portal); send: the patient's thread has each of them once."""
+    app = await make_app(demo_portal)
+    async with app.run_test(size=SIZE) as pilot:
+        subject = f"Utkast {uuid.uuid4().hex[:6]}"
+        item_screen, thread_id = await open_new_thread(app, pilot, demo_portal, subject)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, ReplyScreen), what="editor")
+        reply = app.screen
+        assert isinstance(reply, ReplyScreen)
+        await pilot.press(*"To brosjyrer til deg.")
+        await _attach(app, pilot, reply, "kosthold", "Kosthold ved diabetes type 2")
+        await _attach(app, pilot, reply, "blodtrykk", "Blodtrykksmåling hjemme")
+        await pilot.press("escape")  # leave: the draft is kept on the portal
+        await wait_for(pilot, lambda: app.screen is item_screen, what="back on the item")
+        # The app keeps the draft after the editor closed (its worker, not the editor's): wait for it.
+        await wait_for(
+            pilot,
+            lambda: not any(w.group == "draft-save" and not w.is_finished for w in app.workers),
+            what="draft kept",
+        )
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, ReplyScreen) and app.screen is not reply, what="reopened")
+        again = app.screen
+        assert isinstance(again, ReplyScreen)
+        area = again.query_one(AttachmentsArea)
+        await wait_for(pilot, lambda: again.query_one("#editor").text == "To brosjyrer til deg.", what="text back")
+        await wait_for(pilot, lambda: len(area.documents) == 2, what="attachments back")
+        assert [d.title for d in area.documents] == ["Kosthold ved diabetes type 2", "Blodtrykksmåling hjemme"]
+        shown = [str(area.get_option_at_index(i).prompt) for i in range(area.option_count)]
+        assert shown[0].startswith("📎 Kosthold ved diabetes type 2 (") and shown[1].startswith(
+            "📎 Blodtrykksmåling hjemme ("
+        )
+        assert area.display  # the attachments are on screen, not only in the widget
+        await pilot.press("f5")
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, ItemScreen) and item_screen.item.business_status == "replied",
+            what="sent",
+        )
+        staff = [m for m in patient_thread(demo_portal, thread_id)["messages"] if "To brosjyrer" in str(m)]
+        assert len(staff) == 1
+        assert [x["contentAttachment"]["title"] for x in staff[0]["payload"] if "contentAttachment" in x] == [
+            "Kosthold ved diabetes type 2",
+            "Blodtrykksmåling hjemme",
+        ]
+    await app.client.aclose()

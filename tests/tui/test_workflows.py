@@ -24,12 +24,14 @@ from helsami_tui.screens.forward import ForwardScreen
 from helsami_tui.screens.help import HelpScreen
 from helsami_tui.screens.inbox import InboxScreen
 from helsami_tui.screens.item import ItemScreen
+from helsami_tui.screens.library import LibraryPicker
 from helsami_tui.screens.lock import LockScreen
 from helsami_tui.screens.pools import PoolPicker
 from helsami_tui.screens.reply import ReplyScreen
 from helsami_tui.screens.support import SupportScreen
 from helsami_tui.sources import text_matches
 from helsami_tui.theme import HIGH_CONTRAST_THEME
+from helsami_tui.widgets.attachments import AttachmentsArea
 from helsami_tui.widgets.virtual_list import VirtualList
 from tests.waiting import wait_for, wait_for_answer
 
@@ -696,6 +698,9 @@ async def test_reply_with_template_draft_kept_on_the_portal_and_sent_once(demo_p
 # -- offline -------------------------------------------------------------------------------------------------
 
 
+BROCHURE = "Kosthold ved diabetes type 2"  # a document of the seed's library
+
+
 @pytest.fixture()
 def own_portal(tmp_path: Path) -> Iterator[tuple[str, int]]:
     """A SQLite file and a fixed port for a portal that the test stops and starts again."""
@@ -715,13 +720,25 @@ async def test_offline_reply_is_queued_and_arrives_once_after_the_portal_returns
             item_screen, thread_id = await open_new_thread(app, pilot, portal, subject)
             await pilot.press("c")
             await wait_for(pilot, lambda: item_screen.item.claimed, what="claimed")
-            await asyncio.to_thread(portal.stop)
-            await wait_for(pilot, lambda: not app.online, tries=100, what="offline noticed")
-            await wait_for(pilot, lambda: "Frakoblet" in screen_text(app), what="banner")
+            # A brochure is attached while the portal answers; the reply is sent once it is gone.
             await pilot.press("r")
             await wait_for(pilot, lambda: isinstance(app.screen, ReplyScreen), what="editor")
+            reply = app.screen
+            await pilot.press("f4")
+            await wait_for(pilot, lambda: isinstance(app.screen, LibraryPicker), what="library picker")
+            picker = app.screen
+            assert isinstance(picker, LibraryPicker)
+            await pilot.press(*"kosthold")
+            await wait_for(pilot, lambda: [d.title for d in picker.shown] == [BROCHURE], what="found")
+            await pilot.press("enter", "enter")
+            await wait_for(
+                pilot, lambda: app.screen is reply and bool(reply.query_one(AttachmentsArea).documents), what="attached"
+            )
+            await asyncio.to_thread(portal.stop)
+            await wait_for(pilot, lambda: not app.online, tries=100, what="offline noticed")
             await pilot.press(*"Svar skrevet uten nett.", "f5")
             await wait_for(pilot, lambda: isinstance(app.screen, ItemScreen), tries=200, what="queued")
+            await wait_for(pilot, lambda: "Frakoblet" in screen_text(app), what="banner")
             assert len(app.outbox) == 1
             assert any("sendes automatisk" in n for n in notes_of(app))
             second = await asyncio.to_thread(EmbeddedPortal(db, port=port, demo=True, seed=False, run_jobs=False).start)
@@ -730,7 +747,12 @@ async def test_offline_reply_is_queued_and_arrives_once_after_the_portal_returns
                 pilot, lambda: app.online and "Frakoblet" not in screen_text(app), tries=200, what="banner gone"
             )
             seen = patient_thread(second, thread_id)
-            assert [m for m in seen["messages"] if "Svar skrevet uten nett." in str(m)].__len__() == 1
+            sent = [m for m in seen["messages"] if "Svar skrevet uten nett." in str(m)]
+            assert len(sent) == 1
+            # The queued reply kept its attachment: the patient gets it once.
+            assert [x["contentAttachment"]["title"] for x in sent[0]["payload"] if "contentAttachment" in x] == [
+                BROCHURE
+            ]
             await wait_for(pilot, lambda: item_screen.item.business_status == "replied", what="state")
     finally:
         await app.client.aclose()

@@ -76,7 +76,8 @@ EDU_TOPICS = (
 )
 # DocumentReference.extension (valueReference HealthcareService): the service whose library holds it.
 EXT_LIBRARY_SERVICE = f"{BASE}/StructureDefinition/library-service"
-# On a copy sent to a patient (valueReference DocumentReference): the library document it came from.
+# On a copy sent to a patient (valueReference DocumentReference): the library document it came from;
+# on a reply draft's payload contentAttachment: the library document attached to the draft.
 EXT_FROM_LIBRARY = f"{BASE}/StructureDefinition/from-library"
 # On a Communication.payload with a contentAttachment (valueReference DocumentReference): the patient's copy.
 EXT_SENT_DOCUMENT = f"{BASE}/StructureDefinition/sent-document"

@@ -3,6 +3,11 @@
 A draft is a Communication with status "preparation", visible only to its author. The author
 updates it (PUT with If-Match) as they type; when the reply is sent, the author's drafts in
 that thread are closed (status "stopped"), so they neither linger nor come back.
+
+A draft keeps what the reply will carry: its text (the first payload entry, contentString) and the
+library documents attached to it, each as the sent reply carries one (a payload contentAttachment)
+whose extension from-library names the library DocumentReference. They pass the checks a sent
+reply's do (`library.for_message`): the client sends them again with `$reply`, which attaches each once.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from ..fhir.outcome import FhirError
 from ..fhir.registry import ref_of
 from ..store import communications
 from ..store.store import Store, Tx
-from . import access
+from . import access, library
 from .items import parse_if_match
 
 Resource = dict[str, Any]
@@ -41,15 +46,6 @@ def update(store: Store, p: Principal, draft_id: str, body: Resource, if_match: 
             code="business-rule",
             reason="draft-status-invalid",
         )
-    text = ((body.get("payload") or [{}])[0] or {}).get("contentString", "")
-    if not isinstance(text, str) or len(text) > MAX_DRAFT:
-        raise FhirError(
-            400,
-            "The draft text is missing or too long.",
-            expression="payload",
-            reason="text-invalid",
-            args={"name": "payload"},
-        )
     with store.write() as tx:
         current = tx.require("Communication", draft_id, for_update=True)
         if current.get("status") != "preparation":
@@ -69,9 +65,31 @@ def update(store: Store, p: Principal, draft_id: str, body: Resource, if_match: 
                 reason="stale-version",
             )
         new = copy.deepcopy(current)
-        new["payload"] = [{"contentString": text}]
+        if status == "preparation":  # a discarded draft keeps what it held (even a document retired since)
+            new["payload"] = payload_of(tx, body)
         new["status"] = status
         return tx.update(new, expected_version=expected)
+
+
+def payload_of(tx: Tx, body: Resource, limit: int = MAX_DRAFT) -> list[Resource]:
+    """A draft's payload as kept: its text, then its library documents, checked as a sent reply's
+    (at most 10, each a current library document; what the body says about a document is replaced
+    by the library's own title, type and size)."""
+    payload = body.get("payload")
+    if payload is None:
+        payload = [{}]
+    first = (payload[0] or {}) if isinstance(payload, list) and payload else {}
+    text = first.get("contentString", "") if isinstance(first, dict) else None
+    if not isinstance(payload, list) or not isinstance(text, str) or len(text) > limit:
+        raise FhirError(
+            400,
+            "The draft text is missing or too long.",
+            expression="payload",
+            reason="text-invalid",
+            args={"name": "payload"},
+        )
+    docs = library.for_message(tx, library.draft_refs(payload[1:]))
+    return [{"contentString": text}, *library.draft_entries(docs)]
 
 
 def close_drafts(tx: Tx, p: Principal, thread_ref: str) -> None:

@@ -39,7 +39,15 @@ from .library_files import (
     check_bytes,
 )
 from .library_patient import NO_DOCUMENT, download, file_name, list_for_patient, patient_view
-from .library_sending import MAX_ATTACHMENTS, for_message, is_library, payload_for, send_copies
+from .library_sending import (
+    MAX_ATTACHMENTS,
+    draft_entries,
+    draft_refs,
+    for_message,
+    is_library,
+    payload_for,
+    send_copies,
+)
 
 __all__ = [  # the byte checks, the sending and the patient side are modules of their own; callers find them here too
     "CONTENT_TYPES",
@@ -50,6 +58,8 @@ __all__ = [  # the byte checks, the sending and the patient side are modules of 
     "active_content",
     "check_bytes",
     "download",
+    "draft_entries",
+    "draft_refs",
     "file_name",
     "for_message",
     "is_library",

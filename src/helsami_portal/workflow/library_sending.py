@@ -93,6 +93,39 @@ def payload_for(docs: Sequence[Resource]) -> tuple[list[Resource], list[str]]:
     return entries, ids
 
 
+def draft_entries(docs: Sequence[Resource]) -> list[Resource]:
+    """A draft's payload entries for `docs`: the form a sent reply carries them in (a contentAttachment
+    with an extension), the extension from-library naming the library document itself (a draft has
+    no patient's copy yet; the copies are made when the reply is sent)."""
+    return [
+        {
+            "extension": [
+                {"url": c.EXT_FROM_LIBRARY, "valueReference": {"reference": f"DocumentReference/{doc['id']}"}}
+            ],
+            "contentAttachment": dict(doc["content"][0]["attachment"]),
+        }
+        for doc in docs
+    ]
+
+
+def draft_refs(entries: Sequence[Any]) -> list[str]:
+    """The library documents a draft's attachment entries name ("" for an entry that names none,
+    which `for_message` refuses: a draft carries library documents only, never bytes of its own)."""
+    refs = []
+    for x in entries:
+        ext = x.get("extension") if isinstance(x, dict) else None
+        ref = next(
+            (
+                ref_of(e.get("valueReference"))
+                for e in (ext if isinstance(ext, list) else [])
+                if isinstance(e, dict) and e.get("url") == c.EXT_FROM_LIBRARY
+            ),
+            "",
+        )
+        refs.append(ref if ref.startswith("DocumentReference/") else "")
+    return refs
+
+
 def send_copies(
     tx: Tx, p: Principal, patient_ref: str, message: Resource, docs: Sequence[Resource], ids: Sequence[str]
 ) -> list[Resource]:

@@ -14,7 +14,7 @@ from ..fhir.registry import first_code, ref_id, ref_of
 from ..store import tasks
 from ..store.query import parse_query
 from ..store.store import Store, Tx, once_per_ident
-from . import access
+from . import access, drafts
 from .patient_items import MAX_TEXT, _check_text, _message, _new_task
 from .patient_renewals import list_medications, request_renewal
 from .proxies import (
@@ -255,15 +255,7 @@ def staff_create(store: Store, p: Principal, body: Resource, if_none_exist: str 
             f"draft in {part_of}",
             focus=ref_of((header.get("partOf") or [{}])[0]) or part_of,
         )
-        text = ((body.get("payload") or [{}])[0] or {}).get("contentString", "")
-        if not isinstance(text, str) or len(text) > MAX_TEXT * 2:
-            raise FhirError(
-                400,
-                "The draft text is missing or too long.",
-                expression="payload",
-                reason="text-invalid",
-                args={"name": "payload"},
-            )
+        payload = drafts.payload_of(tx, body, limit=MAX_TEXT * 2)
         identifiers = _client_identifiers(body.get("identifier"))
         key = _if_none_exist(if_none_exist, identifiers)
         ident = f"draft:{p.ref}:{key or _token(identifiers[0])}"[:200] if identifiers else None
@@ -288,7 +280,7 @@ def staff_create(store: Store, p: Principal, body: Resource, if_none_exist: str 
             "partOf": [{"reference": part_of}],
             "subject": {"reference": f"Patient/{patient_id}"},
             "sender": p.reference(),
-            "payload": [{"contentString": text}],
+            "payload": payload,
         }
         return tx.create(draft, ident=ident), True
 

@@ -180,11 +180,18 @@ class Operations(Reading):
 
     # -- drafts ------------------------------------------------------------------------------
 
-    async def save_draft(self, thread_ref: str, text: str, draft: Message | str | None = None) -> Message:
+    async def save_draft(
+        self,
+        thread_ref: str,
+        text: str,
+        draft: Message | str | None = None,
+        documents: Sequence[LibraryDocument] = (),
+    ) -> Message:
         """Keep a reply draft on the portal (visible only to its author): a new draft the first
         time, then an update (PUT with If-Match) of the same one. `draft` is the Message the last
-        save returned (a bare id is accepted and re-read)."""
-        body = Message.draft_to_fhir(thread_ref, text)
+        save returned (a bare id is accepted and re-read). `documents`: the library documents
+        attached to the reply, kept with the draft (the returned Message's `documents`)."""
+        body = Message.draft_to_fhir(thread_ref, text, documents)
         if isinstance(draft, str) and draft:
             data = await self.get(f"Communication/{draft}")
             draft = Message.from_fhir(data)

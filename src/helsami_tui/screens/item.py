@@ -16,6 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from ..actions import with_ids
+from ..attachments import attachment_line
 from ..client.api import Clinical
 from ..client.errors import AccessDenied, ClientError
 from ..client.models import InboxItem, PatientSummary, Thread
@@ -231,9 +232,11 @@ class ItemScreen(ReportsFailures, Screen[None]):
         widgets = [w for _, _, w in entries]
         if self.thread is not None:
             for d in self.thread.drafts[:1]:
-                widgets.append(
-                    Static(Text.assemble(Text(t("msg.draft") + "\n", style="bold"), safe_text(d.text)), classes="draft")
-                )
+                draft = Text.assemble(Text(t("msg.draft") + "\n", style="bold"), safe_text(d.text))
+                for doc in d.documents:  # the library documents attached to it, by name and size
+                    draft.append("\n")
+                    draft.append_text(attachment_line(doc))
+                widgets.append(Static(draft, classes="draft"))
         box.mount_all(widgets)
         # Scroll once the new messages are laid out, so a long thread opens at its newest message.
         box.call_after_refresh(box.scroll_end, animate=False)

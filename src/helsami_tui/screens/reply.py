@@ -61,6 +61,7 @@ class ReplyScreen(ReportsFailures, Dialog[None]):
         self.patient_name = patient_name or item.patient_name
         self.message_id = str(uuid.uuid4())  # one per reply, kept for every resend
         self.saved_text = ""
+        self.saved_refs: list[str] = []  # the attachments of the draft last kept on the portal
         self.draft: Message | None = None
         self.sending = False
         self.profile: StaffProfile | None = None
@@ -157,25 +158,36 @@ class ReplyScreen(ReportsFailures, Dialog[None]):
             editor = self.query_one(TextArea)
         except NoMatches:
             return  # closed meanwhile
-        if draft is not None and not editor.text.strip():
+        area = self.query_one(AttachmentsArea)
+        if draft is not None and not editor.text.strip() and not area.documents:
             editor.text = draft.text  # the editor shows text, never markup
+            area.restore(draft.documents)  # and the library documents attached to it
             self.saved_text = draft.text
+            self.saved_refs = area.refs
             self.draft = draft
             self.query_one("#draft-state", Static).update(t("reply.draft_loaded"))
 
-    def autosave(self) -> None:
+    def _unsaved(self) -> tuple[str, list[LibraryDocument]] | None:
+        """The text and attachments when they differ from the draft kept (and hold something)."""
         text = self.query_one(TextArea).text
-        if text != self.saved_text and text.strip() and not self.sending:
-            self.save_draft(text)
+        docs = list(self.query_one(AttachmentsArea).documents)
+        if (text, [d.ref for d in docs]) == (self.saved_text, self.saved_refs) or self.sending:
+            return None
+        return (text, docs) if text.strip() or docs else None
+
+    def autosave(self) -> None:
+        if (unsaved := self._unsaved()) is not None:
+            self.save_draft(*unsaved)
 
     @work(exclusive=True, group="draft-save", exit_on_error=False)
-    async def save_draft(self, text: str) -> None:
+    async def save_draft(self, text: str, docs: list[LibraryDocument]) -> None:
         try:
-            d = await self.happ.client.save_draft(self.item.focus_ref, text, self.draft)
+            d = await self.happ.client.save_draft(self.item.focus_ref, text, self.draft, docs)
         except ClientError:  # the editor still holds the text; try again at the next tick
             self._draft_state(t("reply.draft_not_saved"))
             return
         self.saved_text = text
+        self.saved_refs = [doc.ref for doc in docs]
         self.draft = d
         self._draft_state(t("reply.draft_saved"))
 
@@ -255,16 +267,15 @@ class ReplyScreen(ReportsFailures, Dialog[None]):
         self.app.push_screen(LibraryPicker(self.item), chosen)
 
     def action_close(self) -> None:
-        text = self.query_one(TextArea).text
-        if text.strip() and text != self.saved_text and not self.sending:
+        if (unsaved := self._unsaved()) is not None:
             # Saved by the app, not by this screen: a screen's workers end when it closes.
-            self.app.run_worker(self._save_after_close(self.happ, text), group="draft-save", exit_on_error=False)
+            self.app.run_worker(self._save_after_close(self.happ, *unsaved), group="draft-save", exit_on_error=False)
             self.notify(t("reply.draft_kept"), timeout=3)
         self.dismiss(None)
 
-    async def _save_after_close(self, app: AppHost, text: str) -> None:
+    async def _save_after_close(self, app: AppHost, text: str, docs: list[LibraryDocument]) -> None:
         try:
-            await app.client.save_draft(self.item.focus_ref, text, self.draft)
+            await app.client.save_draft(self.item.focus_ref, text, self.draft, docs)
         except ClientError as e:  # tell the user; the text is not lost silently
             app.notify(t("reply.draft_not_saved_closed"), severity="error", timeout=10)
             app.report(e)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 from rich.text import Text
@@ -46,6 +47,12 @@ class AttachmentsArea(OptionList):
         self.documents.append(doc)
         self._redraw()
         return ""
+
+    def restore(self, docs: Sequence[LibraryDocument]) -> None:
+        """Show the documents a kept draft had attached (when none are chosen yet)."""
+        if not self.documents:
+            self.documents = list(docs)[:MAX_ATTACHMENTS]
+            self._redraw()
 
     def action_remove_attachment(self) -> None:
         i = self.highlighted

@@ -32,6 +32,8 @@ EXT_ESCALATED = f"{BASE}/StructureDefinition/escalated"
 EXT_NOTE_KIND = f"{BASE}/StructureDefinition/note-kind"
 EDU_TOPIC = f"{BASE}/CodeSystem/education-topic"
 EXT_LIBRARY_SERVICE = f"{BASE}/StructureDefinition/library-service"
+# On a draft's payload contentAttachment (valueReference DocumentReference): the library document attached.
+EXT_FROM_LIBRARY = f"{BASE}/StructureDefinition/from-library"
 # Education topics of the library (docs/api.md); the catalogs name each one ("topic.<code>").
 EDU_TOPICS = (
     "diabetes",

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from .base import (
     CLIENT_MESSAGE_ID,
     COMM_CATEGORY,
     EDU_TOPIC,
+    EXT_FROM_LIBRARY,
     EXT_LIBRARY_SERVICE,
     MEDIUM_SYSTEM,
     UTC,
@@ -101,6 +102,36 @@ class LibraryDocument(_Model):
     def as_attachment(self) -> Attachment:
         return Attachment(title=self.title, size=self.size, content_type=self.content_type)
 
+    @classmethod
+    def from_draft_entry(cls, part: Json) -> LibraryDocument | None:
+        """The library document a draft's payload entry names (its extension from-library), with the
+        title, type and size the portal put in its attachment; None for an entry that names none."""
+        ext = _ext(part, EXT_FROM_LIBRARY)
+        rid = ref_of(_d(ext).get("valueReference")).removeprefix("DocumentReference/") if ext else ""
+        if not rid or "/" in rid:
+            return None
+        att = Attachment.from_fhir(_d(part.get("contentAttachment")))
+        return cls.model_construct(
+            id=rid[:64],
+            title=att.title,
+            topic="",
+            language="",
+            content_type=att.content_type,
+            size=att.size,
+            status="current",
+            service_ref="",
+        )
+
+    def draft_entry(self) -> Json:
+        """This document in a draft's payload (the portal replaces the attachment with its own)."""
+        att: Json = {"title": self.title, "contentType": self.content_type}
+        if self.size is not None:
+            att["size"] = self.size
+        return {
+            "extension": [{"url": EXT_FROM_LIBRARY, "valueReference": {"reference": self.ref}}],
+            "contentAttachment": att,
+        }
+
 
 class Message(_Model):
     """A message in a thread (a Communication with partOf the header), or a staff draft."""
@@ -120,6 +151,7 @@ class Message(_Model):
     message_id: str  # the client-made id of a reply, when the server shows it
     updated: dt.datetime | None  # meta.lastUpdated: orders drafts, which have no `sent`
     attachments: tuple[Attachment, ...] = ()  # documents sent with it: names and sizes only
+    documents: tuple[LibraryDocument, ...] = ()  # a draft's: the library documents attached to it
 
     @classmethod
     def from_fhir(cls, r: Json) -> Message:
@@ -158,6 +190,11 @@ class Message(_Model):
                 for part in payload[:50]
                 if isinstance(part, dict) and isinstance(part.get("contentAttachment"), dict)
             ),
+            documents=tuple(
+                doc
+                for part in (payload[:50] if status == "preparation" else ())
+                if isinstance(part, dict) and (doc := LibraryDocument.from_draft_entry(part)) is not None
+            ),
         )
 
     @property
@@ -169,14 +206,15 @@ class Message(_Model):
         return self.sender_ref.startswith(("Patient/", "RelatedPerson/"))
 
     @staticmethod
-    def draft_to_fhir(thread_ref: str, text: str) -> Json:
-        """The body that creates a reply draft (visible only to its author)."""
+    def draft_to_fhir(thread_ref: str, text: str, documents: Sequence[LibraryDocument] = ()) -> Json:
+        """The body that creates a reply draft (visible only to its author): its text and the library
+        documents attached to it."""
         return {
             "resourceType": "Communication",
             "status": "preparation",
             "category": [{"coding": [{"system": COMM_CATEGORY, "code": "staff-reply"}]}],
             "partOf": [{"reference": thread_ref}],
-            "payload": [{"contentString": text}],
+            "payload": [{"contentString": text}, *(d.draft_entry() for d in documents)],
         }
 
 
