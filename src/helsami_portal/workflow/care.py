@@ -101,6 +101,11 @@ def _appointment(tx: Tx, p: Principal, patient_id: str) -> bool:
     return False
 
 
+def _in_order(row: Any) -> tuple[bool, str, str]:
+    """`items_of_patient`'s order of an `items_of_patients` row: open first, oldest first."""
+    return (row.status not in c.OPEN_STATUSES, row.authored, row.id)
+
+
 def break_glass_reason(tx: Tx, p: Principal, patient_id: str) -> str | None:
     """The reason of this staff member's unexpired break-the-glass access to the patient, if any."""
     if not p.is_staff or not patient_id:
@@ -139,13 +144,13 @@ def bases_of(
             for row in rows:
                 by_patient.setdefault(row.patient, []).append(row)
             for pid, items in by_patient.items():
-                # In `_items`' order: open items first, oldest first; its first MAX_ITEMS only; the
+                # In `_items`' order (open items first, oldest first; its first MAX_ITEMS only), the
                 # first that the caller did not place decides.
-                items.sort(key=lambda r: (r.status not in c.OPEN_STATUSES, r.authored, r.id))
-                for row in items[:MAX_ITEMS]:
-                    if row.placed_by != p.ref:
-                        out[pid] = ORIGIN_BASES[row.origin]
-                        break
+                if len(items) > MAX_ITEMS:
+                    items = sorted(items, key=_in_order)[:MAX_ITEMS]
+                theirs = [row for row in items if row.placed_by != p.ref]
+                if theirs:
+                    out[pid] = ORIGIN_BASES[min(theirs, key=_in_order).origin]
         # A patient without a GP, item or cut short: the other bases, alone, as `basis` finds them.
         rest = [pid for pid in rest if pid not in out]
     for pid in rest:
