@@ -2,6 +2,7 @@
 
     python bench/page_answers.py [--db sqlite|postgres] [--tasks 20000] > after.json
     PYTHONPATH=<old tree>/src python bench/page_answers.py > before.json && cmp before.json after.json
+    (--url: a database of each tree's own, when their schemas differ: a copy upgraded by the new tree)
 
 bench/portal.py's database (seeded there once). Signed in as three demo users (physician, nurse,
 switchboard), every pool of each, `status=requested` and `status=requested,in-progress`, 50 rows
@@ -28,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--tasks", type=int, default=20_000)
     ap.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    ap.add_argument("--url", help="this database instead (already seeded), e.g. a copy for the code before a change")
     args = ap.parse_args(argv)
 
     import orjson
@@ -37,8 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     from helsami_portal.store.db import make_engine
     from helsami_portal.store.store import Store
 
-    url = bench_portal.db_url(args.db, args.tasks)
-    bench_portal.ensure_seeded(url, args.tasks)
+    url = args.url or bench_portal.db_url(args.db, args.tasks)
+    if not args.url:
+        bench_portal.ensure_seeded(url, args.tasks)
     app = create_app(Store(make_engine(url)), Settings(issuer="http://127.0.0.1", embedded_demo=True, run_jobs=False))
     app.state.portal.tokens.keys.ensure()
 

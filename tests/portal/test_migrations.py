@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from alembic.runtime.migration import MigrationContext
 
 from helsami_portal.api.app import create_app
 from helsami_portal.api.settings import Settings
+from helsami_portal.fhir.columns import task_care_columns
 from helsami_portal.seed import seed
 from helsami_portal.store import migrate
 from helsami_portal.store.db import make_engine
@@ -54,18 +56,31 @@ def test_the_migrations_make_exactly_the_schema_in_schema_py(fresh_url: str) -> 
         engine.dispose()
 
 
-def _fingerprint(url: str) -> dict[str, tuple[int, str]]:
-    """Per table: how many rows and a digest of all of them (order-independent). The inbox counters
-    (task_tally) are left out: a migration counts them from the tasks (the tally tests check them)."""
+def _fingerprint(url: str, columns: dict[str, list[str]] | None = None) -> dict[str, tuple[int, str]]:
+    """Per table: how many rows and a digest of all of them (order-independent), of the columns the
+    table has (or of `columns`, by table: a later release's columns are left out). The inbox
+    counters (task_tally) are left out: a migration counts them from the tasks (the tally tests check them)."""
     engine = make_engine(url)
     out = {}
     with engine.connect() as conn:
-        present = set(sa.inspect(conn).get_table_names())
+        inspector = sa.inspect(conn)
+        present = set(inspector.get_table_names())
         for table in metadata.sorted_tables:
             if table.name not in present or table.name == "task_tally":  # a later table; counters are derived
                 continue
-            rows = sorted(repr(tuple(r)) for r in conn.execute(sa.select(table)))
+            names = (columns or {}).get(table.name) or [col["name"] for col in inspector.get_columns(table.name)]
+            cols = [table.c[name] for name in names if name in table.c]
+            rows = sorted(repr(tuple(r)) for r in conn.execute(sa.select(*cols)))
             out[table.name] = (len(rows), hashlib.sha256("\n".join(rows).encode()).hexdigest())
+    engine.dispose()
+    return out
+
+
+def _columns(url: str) -> dict[str, list[str]]:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        inspector = sa.inspect(conn)
+        out = {name: [col["name"] for col in inspector.get_columns(name)] for name in inspector.get_table_names()}
     engine.dispose()
     return out
 
@@ -77,6 +92,7 @@ def test_a_database_of_release_0_1_0_is_upgraded_with_its_data_intact(tmp_path: 
         conn.executescript(gzip.decompress(RELEASE_DUMP.read_bytes()).decode("utf-8"))
     url = f"sqlite:///{path}"
     before = _fingerprint(url)
+    old_columns = _columns(url)
     assert before["task"][0] == 40 and before["account"][0] > 0
 
     # serve refuses a schema that is behind, and says what to do.
@@ -90,7 +106,7 @@ def test_a_database_of_release_0_1_0_is_upgraded_with_its_data_intact(tmp_path: 
     done = run_portal("migrate", "--db", url)
     assert done.returncode == 0, done.stderr
     assert f"now: schema is current (revision {migrate.head()})" in done.stdout
-    after = _fingerprint(url)
+    after = _fingerprint(url, old_columns)
     assert {name: after[name] for name in before} == before
     # The tables added since hold no data yet (the principal cache's counter has its one row).
     assert {k: after[k][0] for k in set(after) - set(before) if k != "auth_epoch"} == {
@@ -104,6 +120,13 @@ def test_a_database_of_release_0_1_0_is_upgraded_with_its_data_intact(tmp_path: 
     engine = make_engine(url)
     with engine.connect() as conn:
         assert tally.counted(conn) == tally.fresh(conn) != {}
+    # ...and filled who placed each item and where it came from (0006), as the store writes them.
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT content, placed_by, origin FROM task")).all()
+    assert [(r.placed_by, r.origin) for r in rows] == [
+        tuple(task_care_columns(json.loads(r.content)).values()) for r in rows
+    ]
+    assert {r.origin for r in rows} >= {"patient", "portal"}
     engine.dispose()
 
     # ...and the portal serves the old data: IT support signs in (an account of the old release) and

@@ -154,6 +154,37 @@ def _appointment_patient(r: Resource) -> str:
     return ""
 
 
+# Item types a patient starts (a message, a renewal request, a questionnaire, an appointment request,
+# a call the patient made); other types (results) are made by the portal.
+PATIENT_STARTED = frozenset({"message", "renewal", "questionnaire", "appointment", "phone-message"})
+
+
+def placed_by(t: Resource) -> str:
+    """Who put the item in its current inbox: the staff member who registered or forwarded it,
+    else its requester (the patient); "" when the portal's routing made it."""
+    for ext in t.get("extension") or []:
+        if isinstance(ext, dict) and ext.get("url") == c.EXT_PLACED_BY:
+            return ref_of(ext.get("valueReference"))
+    return ref_of(t.get("requester"))
+
+
+def task_origin(t: Resource, by: str) -> str:
+    """Where an inbox item placed by `by` (`placed_by`) came from, for the care relation it gives
+    (workflow.care): "colleague", "patient" or "portal"."""
+    if by.startswith("Practitioner/"):
+        return "colleague"
+    if by.startswith(("Patient/", "RelatedPerson/")):
+        return "patient"
+    return "patient" if first_code(t.get("code"), c.TASK_TYPE) in PATIENT_STARTED else "portal"
+
+
+def task_care_columns(t: Resource) -> dict[str, str]:
+    """The Task columns the care relation is read from (ix_task_patient_care): who placed the item
+    (cut to the column's 100 characters: no caller's reference is that long) and where it came from."""
+    by = placed_by(t)
+    return {"placed_by": by[:100], "origin": task_origin(t, by)}
+
+
 def task_columns(r: Resource) -> dict[str, Any]:
     owner = ref_of(r.get("owner"))
     pool = ""
@@ -176,4 +207,5 @@ def task_columns(r: Resource) -> dict[str, Any]:
         "business_status": first_code(r.get("businessStatus")),
         "deadline": str(deadline),
         "text1": str(r.get("description") or "").lower()[:200],
+        **task_care_columns(r),
     }

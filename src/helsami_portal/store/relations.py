@@ -16,10 +16,10 @@ from .store import Tx
 
 
 def items_of_patient(tx: Tx, patient_id: str, pools: Iterable[str], ref: str, recent: str, limit: int) -> Sequence[Any]:
-    """(content,) of the patient's open items in `pools` or held by `ref`, and of items `ref` held
-    when they were closed since `recent`: open first, oldest first, at most `limit`."""
+    """(placed_by, origin, focus) of the patient's open items in `pools` or held by `ref`, and of
+    items `ref` held when they were closed since `recent`: open first, oldest first, at most `limit`."""
     return tx.conn.execute(
-        sa.select(task.c.content)
+        sa.select(task.c.placed_by, task.c.origin, task.c.focus)
         .where(
             task.c.patient == patient_id,
             sa.or_(
@@ -37,7 +37,7 @@ def items_of_patient(tx: Tx, patient_id: str, pools: Iterable[str], ref: str, re
 def items_of_patients(
     tx: Tx, patient_ids: Sequence[str], pools: Iterable[str], ref: str, recent: str, limit: int
 ) -> Sequence[Any]:
-    """(patient, status, authored, id) of the items `items_of_patient` finds, for several patients in
+    """(patient, status, authored, id, placed_by, origin) of the items `items_of_patient` finds, for several patients in
     one query, unordered (the caller sorts: a sort in SQL is no cheaper), at most `limit`, read from
     the index alone (ix_task_patient_care). The pool and owner as expressions (`pool || ''`), so
     that no index on them is used: SQLite would rather walk the caller's whole pools (the OR of pool
@@ -51,7 +51,7 @@ def items_of_patients(
     in_pools = sorted(pools)
     pool_part = f"(task.pool || '') IN ({marks(len(in_pools))}) OR " if in_pools else ""
     sql = (
-        f"SELECT task.patient, task.status, task.authored, task.id FROM task "
+        f"SELECT task.patient, task.status, task.authored, task.id, task.placed_by, task.origin FROM task "
         f"WHERE task.patient IN ({marks(len(patient_ids))}) AND ("
         f"(task.status IN ({marks(len(c.OPEN_STATUSES))}) AND ({pool_part}(task.owner || '') = {mark})) "
         f"OR ((task.owner || '') = {mark} AND task.last_updated >= {mark})) LIMIT {mark}"

@@ -28,13 +28,28 @@ task = sa.Table(
     sa.Column("business_status", sa.String(20), nullable=False),
     sa.Column("deadline", sa.String(27), nullable=False),  # "" when none
     sa.Column("text1", sa.String(200), nullable=False, server_default=""),  # description, lower case
+    # Who placed the item in its inbox and where it came from (fhir.columns.task_care_columns): the
+    # care relation of a page's patients is read from ix_task_patient_care alone, no JSON decoded.
+    sa.Column("placed_by", sa.String(100), nullable=False, server_default=""),
+    sa.Column("origin", sa.String(10), nullable=False, server_default=""),
     sa.Column("content", sa.Text, nullable=False),
     sa.Index("ix_task_owner_queue", "owner", "status", "priority_rank", "authored", "id"),
     sa.Index("ix_task_pool_queue", "pool", "status", "priority_rank", "authored", "id"),
     sa.Index("ix_task_owner_authored", "owner", "authored", "id"),
     # A patient's items (by status), and the care relation's test of pool, owner and last_updated
     # on the index (workflow.care), not on each item's row.
-    sa.Index("ix_task_patient_care", "patient", "status", "pool", "owner", "last_updated", "authored", "id"),
+    sa.Index(
+        "ix_task_patient_care",
+        "patient",
+        "status",
+        "pool",
+        "owner",
+        "last_updated",
+        "authored",
+        "id",
+        "placed_by",
+        "origin",
+    ),
     sa.Index("ix_task_focus", "focus"),
     sa.Index("ix_task_last_updated", "last_updated", "id"),
     # The safety net's candidates: unopened items owned by one pool that have waited since a cutoff.

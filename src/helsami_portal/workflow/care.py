@@ -30,7 +30,7 @@ from typing import Any
 from ..auth.principal import Principal
 from ..fhir import conventions as c, timeutil
 from ..fhir.access_codes import BASES as CODED_BASES
-from ..fhir.registry import first_code, ref_of
+from ..fhir.registry import ref_of
 from ..store import relations
 from ..store.store import Tx, loads
 
@@ -45,22 +45,10 @@ ACTED_ON = CODED_BASES["care.item-acted-on"]
 OWN_ITEM = CODED_BASES["own-item"]
 BASES = (GP, FROM_PATIENT, FROM_COLLEAGUE, FROM_PORTAL, APPOINTMENT, OWN_ITEM)
 
-# Item types a patient starts (a message, a renewal request, a questionnaire, an appointment request,
-# a call the patient made); other types (results) are made by the portal.
-PATIENT_STARTED = frozenset({"message", "renewal", "questionnaire", "appointment", "phone-message"})
 ENDED_APPOINTMENT = frozenset({"cancelled", "entered-in-error", "noshow"})
 MAX_ITEMS = 200  # open items of one patient looked at for a basis
 # How long a closed inbox item still counts as a care relation of the staff member who held it.
 RECENT_ITEM = dt.timedelta(days=30)
-
-
-def placed_by(t: Resource) -> str:
-    """Who put the item in its current inbox: the staff member who registered or forwarded it,
-    else its requester (the patient); "" when the portal's routing made it."""
-    for ext in t.get("extension") or []:
-        if isinstance(ext, dict) and ext.get("url") == c.EXT_PLACED_BY:
-            return ref_of(ext.get("valueReference"))
-    return ref_of(t.get("requester"))
 
 
 def set_placed_by(t: Resource, who: str) -> None:
@@ -70,13 +58,8 @@ def set_placed_by(t: Resource, who: str) -> None:
     t["extension"] = exts
 
 
-def _item_basis(t: Resource, by: str) -> str:
-    if by.startswith("Practitioner/"):
-        return FROM_COLLEAGUE
-    if by.startswith(("Patient/", "RelatedPerson/")):
-        return FROM_PATIENT
-    code = first_code(t.get("code"), c.TASK_TYPE)
-    return FROM_PATIENT if code in PATIENT_STARTED else FROM_PORTAL
+# The basis an item that the caller did not place gives, by where it came from (fhir.columns.task_origin).
+ORIGIN_BASES = {"colleague": FROM_COLLEAGUE, "patient": FROM_PATIENT, "portal": FROM_PORTAL}
 
 
 def _is_gp(tx: Tx, p: Principal, patient_id: str) -> bool:
@@ -93,15 +76,13 @@ def _items(tx: Tx, p: Principal, patient_id: str, focus: str, thread_only: bool)
     recent = timeutil.instant(timeutil.parse(tx.now) - RECENT_ITEM)
     rows = relations.items_of_patient(tx, patient_id, p.pools, p.ref, recent, MAX_ITEMS)
     own = False
-    for (content,) in rows:
-        t = loads(content)
-        by = placed_by(t)
-        if by == p.ref:  # made or moved here by the caller: no care relation from it
-            own = own or (bool(focus) and ref_of(t.get("focus")) == focus)
+    for row in rows:
+        if row.placed_by == p.ref:  # made or moved here by the caller: no care relation from it
+            own = own or (bool(focus) and row.focus == focus)
             continue
-        if thread_only and not (focus and ref_of(t.get("focus")) == focus):
+        if thread_only and not (focus and row.focus == focus):
             continue
-        return _item_basis(t, by), own
+        return ORIGIN_BASES[row.origin], own
     return None, own
 
 
@@ -120,6 +101,11 @@ def _appointment(tx: Tx, p: Principal, patient_id: str) -> bool:
     return False
 
 
+def _in_order(row: Any) -> tuple[bool, str, str]:
+    """`items_of_patient`'s order of an `items_of_patients` row: open first, oldest first."""
+    return (row.status not in c.OPEN_STATUSES, row.authored, row.id)
+
+
 def break_glass_reason(tx: Tx, p: Principal, patient_id: str) -> str | None:
     """The reason of this staff member's unexpired break-the-glass access to the patient, if any."""
     if not p.is_staff or not patient_id:
@@ -131,18 +117,13 @@ def break_glass_reason(tx: Tx, p: Principal, patient_id: str) -> str | None:
 
 
 def bases_of(
-    tx: Tx,
-    p: Principal,
-    patient_ids: list[str],
-    *,
-    known: dict[str, Resource] | None = None,
-    known_tasks: dict[str, Resource] | None = None,
+    tx: Tx, p: Principal, patient_ids: list[str], *, known: dict[str, Resource] | None = None
 ) -> dict[str, str | None]:
     """`basis(tx, p, pid)` for each of `patient_ids` (no focus), with one query for the regular GPs
     and one for the inbox items of all of them; only a patient that neither gives a basis is looked
     at alone (appointments, own items, break-the-glass), as `basis` does. `known`: Patient
-    resources already read, by id (not read again); `known_tasks`: Tasks already read in this
-    transaction, by id (an inbox page's rows: their JSON is not read again)."""
+    resources already read, by id (not read again). The items are read from ix_task_patient_care
+    alone: who placed each and where it came from are columns, no item's JSON is decoded."""
     ids = sorted({pid for pid in patient_ids if pid})
     out: dict[str, str | None] = {}
     if not p.is_staff or not ids:
@@ -162,42 +143,18 @@ def bases_of(
             by_patient: dict[str, list[Any]] = {}
             for row in rows:
                 by_patient.setdefault(row.patient, []).append(row)
-            queues: dict[str, list[str]] = {}
             for pid, items in by_patient.items():
-                # In `_items`' order: open items first, oldest first; its first MAX_ITEMS only.
-                items.sort(key=lambda r: (r.status not in c.OPEN_STATUSES, r.authored, r.id))
-                queues[pid] = [row.id for row in items[:MAX_ITEMS]]
-            out.update(_first_item_bases(tx, p, queues, known_tasks or {}))
+                # In `_items`' order (open items first, oldest first; its first MAX_ITEMS only), the
+                # first that the caller did not place decides.
+                if len(items) > MAX_ITEMS:
+                    items = sorted(items, key=_in_order)[:MAX_ITEMS]
+                theirs = [row for row in items if row.placed_by != p.ref]
+                if theirs:
+                    out[pid] = ORIGIN_BASES[min(theirs, key=_in_order).origin]
         # A patient without a GP, item or cut short: the other bases, alone, as `basis` finds them.
         rest = [pid for pid in rest if pid not in out]
     for pid in rest:
         out[pid] = basis(tx, p, pid)
-    return out
-
-
-def _first_item_bases(tx: Tx, p: Principal, queues: dict[str, list[str]], known: dict[str, Resource]) -> dict[str, str]:
-    """For each patient, the basis the first of its items (`queues`: Task ids in `_items`' order)
-    that the caller did not place gives, if one does. The JSON is read only of the items looked at:
-    each patient's first item (most often the one that decides), then the rest of the patients still
-    undecided, one query each."""
-    out: dict[str, str] = {}
-    contents: dict[str, Resource] = dict(known)
-    rounds = [{pid: ids[:1] for pid, ids in queues.items()}, {pid: ids[1:] for pid, ids in queues.items()}]
-    for ahead in rounds:
-        ahead = {pid: ids for pid, ids in ahead.items() if pid not in out and ids}
-        missing = sorted({tid for ids in ahead.values() for tid in ids if tid not in contents})
-        for i in range(0, len(missing), 500):  # under SQLite's bind limit
-            contents.update((str(t["id"]), t) for t in tx.get_many(f"Task/{tid}" for tid in missing[i : i + 500]))
-        for pid, ids in ahead.items():
-            for tid in ids:
-                t = contents.get(tid)
-                if t is None:
-                    continue
-                by = placed_by(t)
-                if by == p.ref:  # made or moved here by the caller: no care relation from it
-                    continue
-                out[pid] = _item_basis(t, by)
-                break
     return out
 
 

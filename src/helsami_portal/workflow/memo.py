@@ -40,7 +40,6 @@ class Memo:
         self._restrictions: dict[str, list[Restriction]] = {}
         self._unasked: set[str] = set()  # patients of prefetched rows whose care relation is not known yet
         self._patients: dict[str, Resource] = {}  # Patient resources among the prefetched rows
-        self._tasks: dict[str, Resource] = {}  # Tasks among the prefetched rows (read in this transaction)
 
     def prefetch(self, rows: list[Resource], pids: list[str] | None = None) -> None:
         """Restrictions and break-the-glass grants of all patients of `rows`, in one query each.
@@ -48,8 +47,6 @@ class Memo:
         for r in rows:
             if r.get("resourceType") == "Patient":
                 self._patients[str(r.get("id"))] = r
-            elif r.get("resourceType") == "Task":
-                self._tasks[str(r.get("id"))] = r
         new = sorted(set(pids if pids is not None else map(patient_of, rows)) - set(self._restrictions) - {""})
         if not new or not self.p.is_staff:
             return
@@ -68,7 +65,7 @@ class Memo:
         if key not in self._care and not thread and not only and pid in self._unasked:
             # The first question about one of the page's patients: all of them at once.
             asked, self._unasked = sorted(self._unasked), set()
-            for other, found in bases_of(self.tx, self.p, asked, known=self._patients, known_tasks=self._tasks).items():
+            for other, found in bases_of(self.tx, self.p, asked, known=self._patients).items():
                 self._care.setdefault((other, "", False), found)
         if key not in self._care:
             self._care[key] = basis(self.tx, self.p, pid, focus=thread, thread_only=only)
