@@ -64,6 +64,23 @@ conflict = _conflict
 save = _save
 
 
+def load_for_review(tx: Tx, p: Principal, task_id: str, code: str, noun: str) -> Resource:
+    """The Task a review read is about, if the caller may see it and it is an item of type `code`
+    (`noun` names that type in the refusal: "a renewal")."""
+    t = tx.require("Task", task_id)
+    access.require_task_access(tx, p, t)
+    kind = first_code(t.get("code"), c.TASK_TYPE)
+    if kind != code:
+        raise FhirError(
+            409,
+            f"This item is a {kind or 'different'} item, not {noun}.",
+            code="business-rule",
+            reason="wrong-item-type",
+            args={"item": rs.task_ref(t), "type": kind or "", "expected": code},
+        )
+    return t
+
+
 def load_open(tx: Tx, p: Principal, task_id: str, code: str, what: str) -> Resource:
     """The Task, locked, if the caller works in its inbox and it is an open item of type `code`."""
     t = _load(tx, p, task_id)

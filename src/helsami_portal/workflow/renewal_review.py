@@ -10,7 +10,6 @@ from typing import Any
 
 from ..auth.principal import Principal
 from ..fhir import conventions as c, reasons as rs, timeutil
-from ..fhir.outcome import FhirError
 from ..fhir.registry import first_code, human_name, ref_id, ref_of
 from ..knowledge import medicines as kb
 from ..store.query import parse_query
@@ -325,17 +324,7 @@ def _order_summary(proposal: Resource, prior: Resource | None) -> dict[str, Any]
 def review(store: Store, p: Principal, task_id: str) -> dict[str, Any]:
     """GET $renewal-review: clinical staff with a care relation; the read is logged."""
     with store.write() as tx:
-        t = tx.require("Task", task_id)
-        access.require_task_access(tx, p, t)
-        kind = first_code(t.get("code"), c.TASK_TYPE)
-        if kind != CODE:
-            raise FhirError(
-                409,
-                f"This item is a {kind or 'different'} item, not a renewal.",
-                code="business-rule",
-                reason="wrong-item-type",
-                args={"item": rs.task_ref(t), "type": kind or "", "expected": "renewal"},
-            )
+        t = d.load_for_review(tx, p, task_id, CODE, "a renewal")
         pid = d.patient_id(t)
         what = f"renewal review of Task/{t['id']}: MedicationRequest, AllergyIntolerance"
         memo = access.Memo(tx, p)

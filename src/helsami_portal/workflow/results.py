@@ -136,17 +136,7 @@ def _report_of(tx: Tx, t: Resource) -> Resource:
 def review(store: Store, p: Principal, task_id: str) -> dict[str, Any]:
     """GET $result-review: each value with unit, range, flag and earlier values; logged."""
     with store.write() as tx:
-        t = tx.require("Task", task_id)
-        access.require_task_access(tx, p, t)
-        kind = first_code(t.get("code"), c.TASK_TYPE)
-        if kind != CODE:
-            raise FhirError(
-                409,
-                f"This item is a {kind or 'different'} item, not a test result.",
-                code="business-rule",
-                reason="wrong-item-type",
-                args={"item": rs.task_ref(t), "type": kind or "", "expected": "result"},
-            )
+        t = d.load_for_review(tx, p, task_id, CODE, "a test result")
         pid = d.patient_id(t)
         report = _report_of(tx, t)
         what = f"result review of Task/{t['id']}: DiagnosticReport, Observation"

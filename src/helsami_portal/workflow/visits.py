@@ -88,17 +88,7 @@ def _items(items: list[Resource]) -> list[Resource]:
 def questionnaire_review(store: Store, p: Principal, task_id: str) -> dict[str, Any]:
     """GET $questionnaire-review: questions and answers, those needing attention flagged; logged."""
     with store.write() as tx:
-        t = tx.require("Task", task_id)
-        access.require_task_access(tx, p, t)
-        kind = first_code(t.get("code"), c.TASK_TYPE)
-        if kind != "questionnaire":
-            raise FhirError(
-                409,
-                f"This item is a {kind or 'different'} item, not a questionnaire.",
-                code="business-rule",
-                reason="wrong-item-type",
-                args={"item": rs.task_ref(t), "type": kind or "", "expected": "questionnaire"},
-            )
+        t = d.load_for_review(tx, p, task_id, "questionnaire", "a questionnaire")
         pid = d.patient_id(t)
         focus = ref_of(t.get("focus"))
         qr = tx.get_ref(focus) if focus.startswith("QuestionnaireResponse/") else None
