@@ -216,20 +216,20 @@ def throughput(
             ).json()
         h = {"Authorization": f"Bearer {tok['access_token']}"}
 
-        async def run() -> tuple[list[float], int]:
+        async def run(path: str, query: list[tuple[str, str]] | None, for_seconds: float) -> tuple[list[float], int]:
             lat: list[float] = []
             errors = 0
             limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
             async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits, headers=h) as client:
                 for _ in range(connections):  # warm every connection and worker
-                    await client.get("/fhir/Task", params=params)
-                stop_at = time.perf_counter() + seconds
+                    await client.get(path, params=query)
+                stop_at = time.perf_counter() + for_seconds
 
                 async def one() -> None:
                     nonlocal errors
                     while time.perf_counter() < stop_at:
                         t0 = time.perf_counter()
-                        r = await client.get("/fhir/Task", params=params)
+                        r = await client.get(path, params=query)
                         if r.status_code != 200:
                             errors += 1
                         lat.append(time.perf_counter() - t0)
@@ -237,8 +237,13 @@ def throughput(
                 await asyncio.gather(*[one() for _ in range(connections)])
             return lat, errors
 
+        # The anchor: the same server, connections and client answering /healthz (no database, no
+        # sign-in): what the transport, the framework and the load generator cost on this machine.
         started = time.perf_counter()
-        lat, errors = asyncio.run(run())
+        bare, _ = asyncio.run(run("/healthz", None, min(5.0, seconds)))
+        bare_took = time.perf_counter() - started
+        started = time.perf_counter()
+        lat, errors = asyncio.run(run("/fhir/Task", params, seconds))
         took = time.perf_counter() - started
         return {
             "connections": connections,
@@ -249,6 +254,8 @@ def throughput(
             "pages_per_second": round(len(lat) / took, 1),
             "p50_ms": statistics.median(lat) * 1e3,
             "p99_ms": pct(lat, 99) * 1e3,
+            "transport_per_second": round(len(bare) / bare_took, 1),
+            "transport_p50_ms": statistics.median(bare) * 1e3,
         }
     finally:
         proc.terminate()
@@ -427,7 +434,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(
                     f"{'':8} {'':>10} {'':>8}  {ld['connections']} connections, {ld['workers']} workers: "
                     f"{ld['pages_per_second']:.0f} pages/s, p50 {ld['p50_ms']:.1f} ms, p99 {ld['p99_ms']:.1f} ms "
-                    f"({ld['pages']:,} pages in {ld['seconds']} s, {ld['errors']} errors)",
+                    f"({ld['pages']:,} pages in {ld['seconds']} s, {ld['errors']} errors); "
+                    f"anchor /healthz on the same server: {ld['transport_per_second']:.0f}/s, "
+                    f"p50 {ld['transport_p50_ms']:.1f} ms",
                     flush=True,
                 )
     if args.json:

@@ -24,6 +24,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import clinic as clinic_bench  # noqa: E402  (bench/clinic.py)
+import counts as counts_bench  # noqa: E402  (bench/counts.py)
+import goals  # noqa: E402  (bench/goals.py)
 import load as load_bench  # noqa: E402  (bench/load.py)
 
 import portal as portal_bench  # noqa: E402  (bench/portal.py)
@@ -40,7 +42,7 @@ def postgres_up() -> bool:
         return False
 
 
-def run_portal(sizes: list[int], kinds: list[str], requests: int) -> list[dict[str, Any]]:
+def run_portal(sizes: list[int], kinds: list[str], requests: int, load_seconds: float) -> list[dict[str, Any]]:
     out = []
     for kind in kinds:
         for n in sizes:
@@ -48,8 +50,24 @@ def run_portal(sizes: list[int], kinds: list[str], requests: int) -> list[dict[s
             try:
                 url = portal_bench.db_url(kind, n)
                 took = portal_bench.ensure_seeded(url, n)
-                m = portal_bench.measure(url, requests)
+                # Pages per second under 16 connections at the largest size only (it is flat in the size).
+                m = portal_bench.measure(url, requests, load_seconds=load_seconds if n == max(sizes) else 0)
                 out.append({"db": kind, "tasks": n, "requests": requests, "seed_seconds": took, **m})
+            except Exception as e:  # noqa: BLE001 - one failing figure must not hide the others
+                traceback.print_exc()
+                out.append({"db": kind, "tasks": n, "error": f"{type(e).__name__}: {e}"})
+    return out
+
+
+def run_counts(sizes: list[int], kinds: list[str], requests: int) -> list[dict[str, Any]]:
+    out = []
+    for kind in kinds:
+        for n in sizes:
+            print(f"  counts and the app's list page: {kind}, {n:,} tasks …", file=sys.stderr, flush=True)
+            try:
+                url = portal_bench.db_url(kind, n)  # the portal figures' database (the same seed)
+                took = portal_bench.ensure_seeded(url, n)
+                out.append({"db": kind, "tasks": n, "seed_seconds": took, **counts_bench.measure(url, requests)})
             except Exception as e:  # noqa: BLE001 - one failing figure must not hide the others
                 traceback.print_exc()
                 out.append({"db": kind, "tasks": n, "error": f"{type(e).__name__}: {e}"})
@@ -66,6 +84,9 @@ def run_tui(pools: list[int], moves: int, pages: int, scroll: int) -> list[dict[
             traceback.print_exc()
             out.append({"pool": n, "error": f"{type(e).__name__}: {e}"})
     return out
+
+
+COUNT_HEADS = ("$pools", "$pools SQL", "old $pools SQL", "first page", "next page", "page SQL", "old sort", "old total")
 
 
 def ms(d: dict[str, float], a: str = "median", b: str = "p99", digits: int = 1) -> str:
@@ -104,8 +125,28 @@ def print_report(report: dict[str, Any]) -> None:
                 f"  {'':8} {'':>10} {'':>7} {'':>4}  anchor {ms(r['anchor_ms'], digits=2)} ms "
                 f"({r['anchor_statements']} statements), page / anchor {r['page_over_anchor']:.1f}x"
             )
+        ld = r.get("load")
+        if ld:
+            print(
+                f"  {'':8} {'':>10} {'':>7} {'':>4}  {ld['connections']} connections, {ld['workers']} worker(s): "
+                f"{ld['pages_per_second']:.0f} pages/s, p50 {ld['p50_ms']:.1f} ms, p99 {ld['p99_ms']:.1f} ms; "
+                f"/healthz on the same server {ld['transport_per_second']:.0f}/s, p50 {ld['transport_p50_ms']:.1f} ms"
+            )
     for note in report.get("notes", []):
         print(f"  note: {note}")
+    print()
+    print("Counts and the app's own list page (100 rows, two statuses, _total=accurate), beside their SQL")
+    print(
+        f"  {'db':8} {'tasks':>10} {'pool':>7}  " + "  ".join(f"{h:>15}" for h in COUNT_HEADS) + "   (ms, median / p99)"
+    )
+    for r in report.get("counts") or []:
+        if "error" in r:
+            print(f"  {r['db']:8} {r['tasks']:>10,}  failed: {r['error']}")
+            continue
+        print(
+            f"  {r['db']:8} {r['tasks']:>10,} {r['pool_tasks']:>7,}  "
+            + "  ".join(counts_bench._cell(r, k) for k in counts_bench.COLUMNS)
+        )
     print()
     print(
         "Terminal app: signed in as the demo physician, in a pool of N open items (headless, on a pty, neomutt beside)"
@@ -125,6 +166,8 @@ def print_report(report: dict[str, Any]) -> None:
         print(f"Load: failed: {load['error']}")
     else:
         load_bench.print_result(load)
+    print()
+    goals.print_goals(report)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -146,7 +189,8 @@ def main(argv: list[str] | None = None) -> int:
         kinds.remove("postgres")
         notes.append(f"PostgreSQL did not answer at {portal_bench.PG_ADMIN}: its figures are missing")
     report: dict[str, Any] = {"conditions": cond, "quick": args.quick, "notes": notes}
-    report["portal"] = run_portal(sizes, kinds, requests)
+    report["portal"] = run_portal(sizes, kinds, requests, load_seconds=5.0 if args.quick else 20.0)
+    report["counts"] = run_counts(sizes, kinds, max(20, requests // 2))
     report["tui"] = run_tui(pools, moves, pages, scroll)
     print("  clinical work: item open, reply open, send, decision, the common job …", file=sys.stderr, flush=True)
     try:
@@ -175,7 +219,8 @@ def main(argv: list[str] | None = None) -> int:
     args.json.write_text(json.dumps(report, indent=2))
     print_report(report)
     print(f"\nwritten: {args.json}")
-    failed = [r for r in report["portal"] + report["tui"] + [report["load"] or {}, report["clinic"]] if "error" in r]
+    parts = report["portal"] + report["counts"] + report["tui"] + [report["load"] or {}, report["clinic"]]
+    failed = [r for r in parts if "error" in r]
     return 1 if failed else 0
 
 
