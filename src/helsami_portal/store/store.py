@@ -102,6 +102,11 @@ def _update_sql(mark: str, table: str, names: tuple[str, ...], keys: tuple[str, 
     return f"UPDATE {table} SET {sets} WHERE {where}"
 
 
+@functools.lru_cache(maxsize=64)
+def _insert_sql(mark: str, table: str, names: tuple[str, ...]) -> str:
+    return f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join([mark] * len(names))})"
+
+
 @functools.lru_cache(maxsize=4)
 def _history_insert(mark: str) -> str:
     marks = ", ".join([mark] * 5)
@@ -338,12 +343,14 @@ class Tx(TxReads):
                     {"rtype": rtype, "id": r["id"], "version_id": 1, "last_updated": self.now, "content": content}
                 )
             out.append(r)
-        if task_rows:
-            self.conn.execute(task.insert(), task_rows)
-        if res_rows:
-            self.conn.execute(resource.insert(), res_rows)
-        if hist_rows:
-            self.conn.execute(history.insert(), hist_rows)
+        for table, rows in ((task, task_rows), (resource, res_rows), (history, hist_rows)):
+            if len(rows) == 1:  # one resource (a reply, a note): as text, made once per shape
+                names = tuple(rows[0])
+                self.conn.exec_driver_sql(
+                    _insert_sql(sqltext.mark(self.conn), table.name, names), tuple(rows[0].values())
+                )
+            elif rows:
+                self.conn.execute(table.insert(), rows)
         if any(r["resourceType"] in AUTH_TYPES for r in out):
             self.bump_auth_epoch()
         return out
