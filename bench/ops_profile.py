@@ -349,6 +349,7 @@ def served(args: argparse.Namespace) -> None:
 
 _INSTANT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)?")
 _HTTPDATE = re.compile(r"[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT")
+_MINUTE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC")
 _UUID = re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}|[0-9a-f]{32}")
 
 
@@ -372,6 +373,7 @@ class Normaliser:
     def text(self, s: str) -> str:
         s = _UUID.sub(lambda m: self._name("id", m.group(0)), s)
         s = _HTTPDATE.sub("<http-date>", s)
+        s = _MINUTE.sub("<minute> UTC", s)  # the time of day in a refusal's text
         return _INSTANT.sub(self._instant, s)
 
     def _instant(self, m: re.Match[str]) -> str:
