@@ -2,13 +2,20 @@
 several portal processes on PostgreSQL, while the simulator sends new patient messages.
 
     python bench/load.py [--staff 50] [--items 10000] [--workers 2] [--db postgres|sqlite]
-                         [--claim list|next|both] [--seconds 60]
+                         [--claim list|next|both] [--seconds 60] [--think-ms 0]
 
 `--claim list`: each lists the pool and claims one of its first 20 rows with `$claim` (and may lose
 it to a colleague: a wasted claim); `--claim next`: each takes the next item with `$claim-next`
 (the server picks it); `both` runs one after the other, each on a fresh database. Prints
 throughput, latency percentiles per operation, the share of wasted claims, and the correctness
 counts (which must all be zero: double claims, lost or duplicated replies, items in no final state).
+
+`--think-ms`: each staff member's mean reading and typing time before each of their requests (three
+per item: before the claim, the reply and the complete), uniform between half and one and a half
+times it, drawn from a seed per staff member (loadtest.staff.Thinking). Without it the bench is a
+closed loop in which everyone always waits on a request: 50 staff then make the mean latency
+50 / (3 × items/s) by Little's law, whatever the server does. With it, the staff bound the
+throughput at 50 / (3 × think + 3 × latency) items/s: 40 items/s needs under 1.25 s per item.
 """
 
 from __future__ import annotations
@@ -37,6 +44,21 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _cpu_seconds(pid: int) -> float:
+    """CPU (user + system) of a process and its live descendants (uvicorn's workers), so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    total = sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            total += sum(_cpu_seconds(int(c)) for c in children.read_text().split())
+        except OSError:
+            pass
+    return total
+
+
 def measure(
     *,
     staff: int = 50,
@@ -46,6 +68,8 @@ def measure(
     patient_rate: float = 5.0,
     claim: str = "list",
     seconds: float = 3600.0,
+    think_ms: float = 0.0,
+    server_src: str | None = None,
 ) -> dict[str, Any]:
     from helsami_portal import loadtest, simulate
     from helsami_portal.seed import seed
@@ -83,6 +107,7 @@ def measure(
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": server_src} if server_src else None,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -101,11 +126,14 @@ def measure(
             daemon=True,
         )
         writer.start()
+        cpu0, client0 = _cpu_seconds(proc.pid), time.process_time()
         try:
-            result = loadtest.run(base, staff=staff, max_seconds=seconds, claim_next=claim == "next")
+            result = loadtest.run(base, staff=staff, max_seconds=seconds, claim_next=claim == "next", think_ms=think_ms)
         finally:
             stop.set()
             writer.join(30)
+        server_cpu = _cpu_seconds(proc.pid) - cpu0  # the staff's and the simulator's requests
+        client_cpu = time.process_time() - client0  # this process: the staff and the simulator
         counts = loadtest.verify(store, result)
         tried = result.outcomes.get("claims tried", 0)
         wasted = result.outcomes.get("claims wasted", 0)
@@ -115,8 +143,12 @@ def measure(
             "staff": staff,
             "items": items,
             "claim": claim,
+            "think_ms": think_ms,
             **result.summary(),
             "wasted_claims_pct": round(100 * wasted / tried, 1) if tried else 0.0,
+            "server_cpu_s": round(server_cpu, 2),
+            "client_cpu_s": round(client_cpu, 2),
+            "server_cpu_ms_per_item": round(1e3 * server_cpu / result.completed, 1) if result.completed else None,
             "patient_traffic": dict(stats),
             "verify": counts,
         }
@@ -137,9 +169,12 @@ def measure(
 def print_result(r: dict[str, Any]) -> None:
     how = "$claim-next" if r.get("claim") == "next" else "list + $claim"
     print(
-        f"load ({how}): {r['staff']} staff, {r['items']:,} items, {r['portal_processes']} portal process(es) on "
+        f"load ({how}, think {r.get('think_ms', 0):g} ms per request): {r['staff']} staff, {r['items']:,} items, "
+        f"{r['portal_processes']} portal process(es) on "
         f"{r['db']}: {r['completed']:,} completed in {r['seconds']:.1f} s = {r['items_per_second']} items/s; "
-        f"wasted claims {r['wasted_claims_pct']} %"
+        f"wasted claims {r['wasted_claims_pct']} %; portal CPU {r['server_cpu_s']} s, "
+        f"{r['server_cpu_ms_per_item']} ms per item (with the simulator's requests); "
+        f"the staff's and simulator's own CPU {r['client_cpu_s']} s"
     )
     for op, lat in r["latency_ms"].items():
         print(
@@ -170,16 +205,32 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
     ap.add_argument("--claim", choices=["list", "next", "both"], default="both")
     ap.add_argument("--seconds", type=float, default=60.0, help="stop each run after this long")
+    ap.add_argument(
+        "--think-ms", type=float, default=0.0, help="mean reading/typing time before each request (0: none)"
+    )
+    ap.add_argument(
+        "--server-src",
+        help="the portal server's code from this src directory (PYTHONPATH), e.g. a tree before a change; "
+        "the staff, the simulator and the checks stay this tree's",
+    )
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
     print(
-        f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
+        f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, server code "
+        f"{args.server_src or 'this tree'}, "
         f"load average {os.getloadavg()[0]:.1f}, Python {platform.python_version()}"
     )
     results = []
     for claim in ["list", "next"] if args.claim == "both" else [args.claim]:
         r = measure(
-            staff=args.staff, items=args.items, workers=args.workers, db=args.db, claim=claim, seconds=args.seconds
+            staff=args.staff,
+            items=args.items,
+            workers=args.workers,
+            db=args.db,
+            claim=claim,
+            seconds=args.seconds,
+            think_ms=args.think_ms,
+            server_src=args.server_src,
         )
         print_result(r)
         results.append(r)

@@ -187,9 +187,15 @@ async def claim_next(request: Request) -> Response:
     if pool_ref is None:
         pool_ref = request.query_params.get("pool")
     store = portal_of(request).store
-    t = await run_in_threadpool(inbox.claim_next, store, p, text_of(pool_ref))
-    shown = await run_in_threadpool(reads.operation_result, store, p, t, [])
+    t, shown = await run_in_threadpool(_claim_next_answer, store, p, text_of(pool_ref))
     return fhir(shown[0], headers=etag(t))
+
+
+def _claim_next_answer(store: Store, p: Principal, pool_ref: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The claim and its answer (as every Task operation's: workflow.reads.operation_result) in one
+    worker-thread hop."""
+    t = inbox.claim_next(store, p, pool_ref)
+    return t, reads.operation_result(store, p, t, [])
 
 
 async def phone_message(request: Request) -> Response:

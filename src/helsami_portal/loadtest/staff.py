@@ -129,6 +129,20 @@ async def _claim_next(http: httpx.AsyncClient, session: Session, res: Result) ->
     return False
 
 
+class Thinking:
+    """A staff member's reading and typing time before each request: uniform between half and one
+    and a half times `mean` seconds, drawn from the member's own seeded generator (the same pauses
+    in every run); no pause when `mean` is 0."""
+
+    def __init__(self, mean: float, seed_value: int) -> None:
+        self.mean = mean
+        self.rng = random.Random(seed_value)
+
+    async def pause(self) -> None:
+        if self.mean > 0:
+            await asyncio.sleep(self.mean * self.rng.uniform(0.5, 1.5))
+
+
 async def _worker(
     http: httpx.AsyncClient,
     session: Session,
@@ -137,9 +151,12 @@ async def _worker(
     deadline: float,
     rng: random.Random,
     claim_next: bool = False,
+    think: Thinking | None = None,
 ) -> None:
+    think = think or Thinking(0, 0)
     empty_rounds = 0
     while time.monotonic() < deadline:
+        await think.pause()  # the next item: look at the inbox, pick up the next one
         if claim_next:  # the server picks the item: no list, no race for one row
             got = await _claim_next(http, session, res)
             if got is None:
@@ -151,7 +168,7 @@ async def _worker(
             if got is False:
                 continue
             empty_rounds = 0
-            await _finish(http, session, res, got, got)
+            await _finish(http, session, res, got, got, think)
             continue
         r = await _send(
             http,
@@ -193,13 +210,20 @@ async def _worker(
         else:
             claimed = r.json()
         res.outcomes["claim 200"] += 1
-        await _finish(http, session, res, item, claimed)
+        await _finish(http, session, res, item, claimed, think)
 
 
 async def _finish(
-    http: httpx.AsyncClient, session: Session, res: Result, item: dict[str, Any], claimed: dict[str, Any]
+    http: httpx.AsyncClient,
+    session: Session,
+    res: Result,
+    item: dict[str, Any],
+    claimed: dict[str, Any],
+    think: Thinking | None = None,
 ) -> None:
-    """Reply once (retried with the same messageId) and complete a claimed item."""
+    """Reply once (retried with the same messageId) and complete a claimed item (after reading and
+    typing the reply, and after looking it over, when the staff member thinks)."""
+    think = think or Thinking(0, 0)
     mid = str(uuid.uuid4())
     body = {
         "resourceType": "Parameters",
@@ -209,6 +233,7 @@ async def _finish(
         ],
     }
     r = None
+    await think.pause()  # read the message, type the reply
     for attempt in range(30):  # a lost answer is retried with the same messageId: sent once
         r = await _send(
             http,
@@ -228,6 +253,7 @@ async def _finish(
         return
     res.replies[item["id"]] = mid
     after = r.json()["parameter"][0]["resource"]
+    await think.pause()  # look it over, mark it done
     for attempt in range(30):
         r = await _send(
             http,
@@ -252,7 +278,13 @@ async def _finish(
 
 
 async def run_async(
-    base_url: str, *, staff: int, max_seconds: float, seed_value: int = 11, claim_next: bool = False
+    base_url: str,
+    *,
+    staff: int,
+    max_seconds: float,
+    seed_value: int = 11,
+    claim_next: bool = False,
+    think_ms: float = 0,
 ) -> Result:
     res = Result(staff)
     limits = httpx.Limits(max_connections=staff + 10, max_keepalive_connections=staff + 10)
@@ -272,6 +304,7 @@ async def run_async(
                     deadline,
                     random.Random(seed_value + i),
                     claim_next,
+                    Thinking(think_ms / 1000, 1_000_003 * (seed_value + i) + 17),
                 )
                 for i, tok in enumerate(tokens)
             )
@@ -280,7 +313,10 @@ async def run_async(
     return res
 
 
-def run(base_url: str, *, staff: int, max_seconds: float, claim_next: bool = False) -> Result:
+def run(base_url: str, *, staff: int, max_seconds: float, claim_next: bool = False, think_ms: float = 0) -> Result:
     """`claim_next`: each takes the next item with `$claim-next`; else each lists the pool and claims
-    one of the first 20 rows with `$claim` (and may lose it to a colleague)."""
-    return asyncio.run(run_async(base_url, staff=staff, max_seconds=max_seconds, claim_next=claim_next))
+    one of the first 20 rows with `$claim` (and may lose it to a colleague). `think_ms`: each staff
+    member's mean reading and typing time before each request (`Thinking`; three per item)."""
+    return asyncio.run(
+        run_async(base_url, staff=staff, max_seconds=max_seconds, claim_next=claim_next, think_ms=think_ms)
+    )

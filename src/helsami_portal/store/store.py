@@ -39,7 +39,7 @@ from .columns import (
 from .cursor import decode_cursor, encode_cursor
 from .db import is_sqlite
 from .errors import NotFound, VersionConflict
-from .schema import auth_epoch, event, history, resource, task
+from .schema import auth_epoch, history, resource, task
 from .tally import Tally
 from .tx_reads import Page, TxReads
 
@@ -91,6 +91,51 @@ def _log_insert(mark: str, n: int) -> str:
     per size: SQLAlchemy compiles a multi-row VALUES anew each time)."""
     row = "(" + ", ".join([mark] * len(alog.COLUMNS)) + ")"
     return f"INSERT INTO access_log ({', '.join(alog.COLUMNS)}) VALUES " + ", ".join([row] * n)
+
+
+@functools.lru_cache(maxsize=64)
+def _update_sql(mark: str, table: str, names: tuple[str, ...], keys: tuple[str, ...]) -> str:
+    """The UPDATE of a new version's content and index columns, where the stored one is the
+    version expected (parameters: version_id, last_updated, content, the columns, then the keys)."""
+    sets = ", ".join(f"{n} = {mark}" for n in ("version_id", "last_updated", "content", *names))
+    where = " AND ".join(f"{table}.{k} = {mark}" for k in keys)
+    return f"UPDATE {table} SET {sets} WHERE {where}"
+
+
+@functools.lru_cache(maxsize=64)
+def _insert_sql(mark: str, table: str, names: tuple[str, ...]) -> str:
+    return f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join([mark] * len(names))})"
+
+
+@functools.lru_cache(maxsize=4)
+def _history_insert(mark: str) -> str:
+    marks = ", ".join([mark] * 5)
+    return f"INSERT INTO history (rtype, id, version_id, last_updated, content) VALUES ({marks})"
+
+
+@functools.lru_cache(maxsize=4)
+def _keep_first_sql(mark: str, is_task: bool) -> str:
+    """Version 1 as stored (Task: `task`, else `resource` of its type) into history, unless there."""
+    source = (
+        f"FROM task WHERE task.id = {mark} AND task.version_id = 1"
+        if is_task
+        else f"FROM resource WHERE resource.rtype = {mark} AND resource.id = {mark} AND resource.version_id = 1"
+    )
+    table = "task" if is_task else "resource"
+    return (
+        "INSERT INTO history (rtype, id, version_id, last_updated, content) "
+        f"SELECT {mark}, {table}.id, 1, {table}.last_updated, {table}.content {source} "
+        "AND NOT EXISTS (SELECT 1 FROM history WHERE history.rtype = "
+        f"{mark} AND history.id = {mark} AND history.version_id = 1)"
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _event_insert(mark: str, notify: bool) -> str:
+    insert = f"INSERT INTO event (at, payload) VALUES ({mark}, {mark})"
+    if not notify:
+        return insert
+    return f"WITH e AS ({insert} RETURNING seq) SELECT pg_notify('helsami_events', '') FROM e"
 
 
 class Store:
@@ -207,6 +252,8 @@ class Tx(TxReads):
         # In a `Store.read_logged` read on SQLite: access-log rows to write when the read is over.
         self.pending_log: list[dict[str, Any]] | None = None
         self.tally = Tally()  # the inbox counters' deltas of this transaction (store.tally)
+        # The counted columns of the Task versions this transaction read to change (TxReads.keep_counted).
+        self.counted_of: dict[tuple[str, int], dict[str, Any]] = {}
 
     def defer(self, fn: Callable[[], None]) -> None:
         """Run `fn` after this transaction has ended, whether it committed or rolled back."""
@@ -296,12 +343,14 @@ class Tx(TxReads):
                     {"rtype": rtype, "id": r["id"], "version_id": 1, "last_updated": self.now, "content": content}
                 )
             out.append(r)
-        if task_rows:
-            self.conn.execute(task.insert(), task_rows)
-        if res_rows:
-            self.conn.execute(resource.insert(), res_rows)
-        if hist_rows:
-            self.conn.execute(history.insert(), hist_rows)
+        for table, rows in ((task, task_rows), (resource, res_rows), (history, hist_rows)):
+            if len(rows) == 1:  # one resource (a reply, a note): as text, made once per shape
+                names = tuple(rows[0])
+                self.conn.exec_driver_sql(
+                    _insert_sql(sqltext.mark(self.conn), table.name, names), tuple(rows[0].values())
+                )
+            elif rows:
+                self.conn.execute(table.insert(), rows)
         if any(r["resourceType"] in AUTH_TYPES for r in out):
             self.bump_auth_epoch()
         return out
@@ -318,44 +367,37 @@ class Tx(TxReads):
         r = narrative.finish(r)
         content = dumps(r)
         old_cols: Any = None
-        new_cols: dict[str, Any] = {}
+        mark = sqltext.mark(self.conn)
         if rtype == "Task":
-            # The counted columns of the version replaced (fixed by that version, so read at any time).
-            old_cols = (
-                self.conn.execute(
-                    sa.select(*[task.c[k] for k in TALLY_COLS]).where(
-                        task.c.id == rid, task.c.version_id == expected_version
+            # The counted columns of the version replaced (fixed by that version, so read at any time):
+            # as this transaction read them with the version, else read now.
+            old_cols = self.counted_of.pop((rid, expected_version), None)
+            if old_cols is None:
+                old_cols = (
+                    self.conn.execute(
+                        sa.select(*[task.c[k] for k in TALLY_COLS]).where(
+                            task.c.id == rid, task.c.version_id == expected_version
+                        )
                     )
+                    .mappings()
+                    .first()
                 )
-                .mappings()
-                .first()
-            )
-            new_cols = task_cols(r)
-            stmt = (
-                task.update()
-                .where(task.c.id == rid, task.c.version_id == expected_version)
-                .values(version_id=new_version, last_updated=self.now, content=content, **new_cols)
-            )
+            cols = task_cols(r)
+            keys: tuple[str, ...] = ("id", "version_id")
         else:
-            stmt = (
-                resource.update()
-                .where(
-                    resource.c.rtype == rtype,
-                    resource.c.id == rid,
-                    resource.c.version_id == expected_version,
-                )
-                .values(version_id=new_version, last_updated=self.now, content=content, **resource_cols(DEFS[rtype], r))
-            )
-        if self.conn.execute(stmt).rowcount != 1:
+            cols = resource_cols(DEFS[rtype], r)
+            keys = ("rtype", "id", "version_id")
+        names = tuple(cols)
+        params = (new_version, self.now, content, *cols.values(), *(rtype, rid, expected_version)[-len(keys) :])
+        # As text, made once per shape: building the UPDATE of 17 columns costs more than running it.
+        if self.conn.exec_driver_sql(_update_sql(mark, table_of(rtype).name, names, keys), params).rowcount != 1:
             current = self.get(rtype, rid)
             if current is None:
                 raise NotFound(rtype, rid)
             raise VersionConflict(rtype, rid, current)
         if rtype == "Task":
-            self.tally.add(old_cols, new_cols)
-        self.conn.execute(
-            history.insert().values(rtype=rtype, id=rid, version_id=new_version, last_updated=self.now, content=content)
-        )
+            self.tally.add(old_cols, cols)
+        self.conn.exec_driver_sql(_history_insert(mark), (rtype, rid, new_version, self.now, content))
         if rtype in AUTH_TYPES:
             self.bump_auth_epoch()
         return r
@@ -363,29 +405,17 @@ class Tx(TxReads):
     def _keep_first_version(self, rtype: str, rid: str) -> None:
         """Bulk-loaded resources have no history row for version 1; write it before the first
         change, so that history and vread stay complete."""
-        exists = self.conn.execute(
-            sa.select(history.c.version_id).where(
-                history.c.rtype == rtype, history.c.id == rid, history.c.version_id == 1
-            )
-        ).first()
-        if exists is not None:
-            return
-        table = task if rtype == "Task" else resource
-        conds = [table.c.id == rid, table.c.version_id == 1]
-        if rtype != "Task":
-            conds.append(resource.c.rtype == rtype)
-        row = self.conn.execute(sa.select(table.c.content, table.c.last_updated).where(*conds)).first()
-        if row is not None:
-            self.conn.execute(
-                history.insert().values(
-                    rtype=rtype, id=rid, version_id=1, last_updated=row.last_updated, content=row.content
-                )
-            )
+        # One statement: the stored version 1 copied to history unless history has it already.
+        is_task = rtype == "Task"
+        params = (rtype, rid) if is_task else (rtype, rtype, rid)
+        self.conn.exec_driver_sql(_keep_first_sql(sqltext.mark(self.conn), is_task), (*params, rtype, rid))
 
     def emit(self, payload: dict[str, Any]) -> None:
         """Record a change event; it becomes visible to the event stream when this commits."""
         self._check_writable()
-        self.conn.execute(event.insert().values(at=self.now, payload=dumps(payload)))
-        if not self.store.sqlite:
-            self.conn.execute(sa.text("SELECT pg_notify('helsami_events', '')"))
+        mark = sqltext.mark(self.conn)
+        # On PostgreSQL the event stream's listeners in other processes are woken (NOTIFY, delivered
+        # at commit, once per transaction however often it is sent): with the first event's insert.
+        first_notify = not self.store.sqlite and not self.emitted
+        self.conn.exec_driver_sql(_event_insert(mark, first_notify), (self.now, dumps(payload)))
         self.emitted += 1

@@ -26,12 +26,15 @@ tasks without the store and then calls `recount`, which is also what the tests c
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
+from itertools import chain
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from . import sqltext
 from .schema import task, task_tally
 
 OPEN = ("requested", "in-progress")
@@ -81,25 +84,21 @@ class Tally:
             self.deltas[k] = self.deltas.get(k, 0) + 1
 
     def flush(self, conn: Connection) -> None:
-        rows = [{"scope": s, "kind": k, "day": d, "n": n} for (s, k, d), n in sorted(self.deltas.items()) if n]
+        rows = [(s, k, d, n) for (s, k, d), n in sorted(self.deltas.items()) if n]
         self.deltas = {}
-        if rows:
-            conn.execute(_upsert(conn), rows)
+        if rows:  # one statement, the rows in key order (each key once: `deltas` is keyed by it)
+            conn.exec_driver_sql(_upsert_sql(sqltext.mark(conn), len(rows)), tuple(chain.from_iterable(rows)))
 
 
-def _upsert(conn: Connection) -> Any:
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        pg = pg_insert(task_tally)
-        return pg.on_conflict_do_update(
-            index_elements=["scope", "kind", "day"], set_={"n": task_tally.c.n + pg.excluded.n}
-        )
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    lite = sqlite_insert(task_tally)
-    return lite.on_conflict_do_update(
-        index_elements=["scope", "kind", "day"], set_={"n": task_tally.c.n + lite.excluded.n}
+@functools.lru_cache(maxsize=32)
+def _upsert_sql(mark: str, n: int) -> str:
+    """Add `n` deltas to their counter rows (made when missing), as text in the driver's style:
+    building the dialect's INSERT ... ON CONFLICT DO UPDATE cost more than running it."""
+    row = f"({mark}, {mark}, {mark}, {mark})"
+    return (
+        "INSERT INTO task_tally (scope, kind, day, n) VALUES "
+        + ", ".join([row] * n)
+        + " ON CONFLICT (scope, kind, day) DO UPDATE SET n = task_tally.n + excluded.n"
     )
 
 

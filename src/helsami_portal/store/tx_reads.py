@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 from ..fhir.registry import DEFS
 from . import access_log as alog, sqltext
 from .codec import Resource, loads, stored
-from .columns import DEFAULT_COUNT, LOG_COLS, table_of
+from .columns import DEFAULT_COUNT, LOG_COLS, TALLY_COLS, table_of
 from .cursor import after, bad_cursor, decode_cursor, encode_cursor
 from .errors import NotFound, VersionNotFound
 from .schema import access_log, event, history, resource, task
@@ -39,6 +39,13 @@ def _get_many_sql(mark: str, is_task: bool, n: int, as_bytes: bool) -> str:
     if is_task:
         return f"SELECT {content} FROM task WHERE task.id IN ({marks})"
     return f"SELECT {content} FROM resource WHERE resource.rtype = {mark} AND resource.id IN ({marks})"
+
+
+@functools.lru_cache(maxsize=4)
+def _locked_task_sql(mark: str, sqlite: bool) -> str:
+    """One Task by id with its version and counted columns, locked on PostgreSQL (FOR UPDATE)."""
+    cols = ", ".join(f"task.{k}" for k in ("content", "id", "version_id", *TALLY_COLS))
+    return f"SELECT {cols} FROM task WHERE task.id = {mark}" + ("" if sqlite else " FOR UPDATE")
 
 
 MERGE_PARAMS = 900  # `get_many` merges its look-ups of several types into one statement up to this many parameters (under SQLite's old bind limit, 999)
@@ -67,6 +74,8 @@ class TxReads:
             log_row = self.conn.execute(sa.select(*LOG_COLS).where(access_log.c.id == rid)).first()
             return alog.render(log_row._mapping) if log_row is not None else None
         if rtype == "Task":
+            if for_update:
+                return self._locked_task(rid)
             q = sa.select(task.c.content).where(task.c.id == rid)
         else:
             q = sa.select(resource.c.content).where(resource.c.rtype == rtype, resource.c.id == rid)
@@ -80,6 +89,23 @@ class TxReads:
         if r is None:
             raise NotFound(rtype, rid)
         return r
+
+    def _locked_task(self, rid: str) -> Resource | None:
+        """A Task read to be changed in this transaction (locked on PostgreSQL), with the counted
+        columns of its version kept for the change (`Tx.update` then need not read them again)."""
+        sql = _locked_task_sql(sqltext.mark(self.conn), self.store.sqlite)
+        row = self.conn.exec_driver_sql(sql, (rid,)).first()
+        if row is None:
+            return None
+        self.keep_counted(row)
+        return loads(row[0])  # type: ignore[no-any-return]
+
+    def keep_counted(self, row: Any) -> None:
+        """Remember the counted columns of a Task version read in this transaction (a row of
+        content, id, version_id and then TALLY_COLS, as `_locked_task_sql` selects them)."""
+        counted = getattr(self, "counted_of", None)
+        if counted is not None:
+            counted[(row[1], int(row[2]))] = dict(zip(TALLY_COLS, row[3:], strict=True))
 
     def get_ref(self, ref: str) -> Resource | None:
         typ, _, rid = ref.partition("/")
@@ -257,11 +283,19 @@ class TxReads:
         conds = list(where)
         if exclude:
             conds.append(task.c.id.notin_(sorted(exclude)))
-        q = sa.select(task.c.content).where(*conds).order_by(task.c.priority_rank, task.c.authored, task.c.id).limit(1)
+        q = (
+            sa.select(task.c.content, task.c.id, task.c.version_id, *[task.c[k] for k in TALLY_COLS])
+            .where(*conds)
+            .order_by(task.c.priority_rank, task.c.authored, task.c.id)
+            .limit(1)
+        )
         if not self.store.sqlite:
             q = q.with_for_update(skip_locked=True)
         row = self.conn.execute(q).first()
-        return json.loads(row[0]) if row else None
+        if row is None:
+            return None
+        self.keep_counted(row)
+        return json.loads(row[0])  # type: ignore[no-any-return]
 
     def count(self, rtype: str, where: Sequence[sa.ColumnElement[bool]]) -> int:
         table = table_of(rtype)
