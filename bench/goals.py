@@ -166,7 +166,7 @@ def load_rows(report: dict[str, Any]) -> list[Row]:
         claim = _get(ld, "latency_ms", "claim") or {}
         think = ld.get("think_ms")
         where = f"{ld['staff']} staff, {ld['items']:,} items, {ld['portal_processes']} worker(s), {ld['db']}" + (
-            f", think {think[0] / 1000:g}–{think[1] / 1000:g} s" if think else ", no think time"
+            f", think {think / 1000:g} s per request" if think else ", no think time"
         )
         items_s, p99, wasted = ld["items_per_second"], claim.get("p99"), ld.get("wasted_claims_pct", 0.0)
         out.append(
