@@ -159,21 +159,12 @@ class Store:
                 yield tx
             return
         pending: list[dict[str, Any]] = []
-        assert self._writer is not None
-        with self.engine.connect() as conn:
-            tx = Tx(self, conn, writable=False)
-            try:
-                with conn.begin():
-                    tx.pending_log = pending
-                    yield tx
-            finally:
-                tx.run_deferred()
-            if pending:
-                # The rows' write transaction on the read's own connection (one checkout per
-                # request instead of two), in the writers' queue like any write (`Store.write`).
-                conn.execution_options(write=True)  # BEGIN IMMEDIATE (store.db)
-                with self._writer, conn.begin():
-                    Tx(self, conn, writable=True).log_access(pending)
+        with self.read() as tx:
+            tx.pending_log = pending
+            yield tx
+        if pending:
+            with self.write() as wtx:
+                wtx.log_access(pending)
 
     @contextmanager
     def write(self) -> Iterator[Tx]:
