@@ -35,7 +35,7 @@ class Principal:
         return self.ref.split("/", 1)[1]
 
     def has_role(self, *roles: str) -> bool:
-        return bool(self.roles.intersection(roles))
+        return not self.roles.isdisjoint(roles)
 
     @property
     def main_role(self) -> str:

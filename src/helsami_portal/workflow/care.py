@@ -25,6 +25,7 @@ which kind of relation a read rested on.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from ..auth.principal import Principal
@@ -106,6 +107,32 @@ def _in_order(row: Any) -> tuple[bool, str, str]:
     return (row.status not in c.OPEN_STATUSES, row.authored, row.id)
 
 
+def _deciding_bases(rows: Sequence[Any], ref: str) -> dict[str, str]:
+    """The basis each patient's items give (`items_of_patients` rows): in `_items`' order (open
+    items first, oldest first; a patient's first MAX_ITEMS only), the first item that `ref` did not
+    place decides. One pass, keeping each patient's least such item; a patient with more than
+    MAX_ITEMS items is decided over its first MAX_ITEMS, sorted."""
+    best: dict[str, tuple[tuple[bool, str, str], str]] = {}
+    seen: dict[str, int] = {}
+    open_statuses = c.OPEN_STATUSES
+    for pid, status, authored, rid, placed_by, origin in rows:
+        seen[pid] = seen.get(pid, 0) + 1
+        if placed_by == ref:
+            continue
+        key = (status not in open_statuses, authored, rid)
+        held = best.get(pid)
+        if held is None or key < held[0]:
+            best[pid] = (key, origin)
+    out = {pid: ORIGIN_BASES[origin] for pid, (_, origin) in best.items()}
+    for pid in [pid for pid, n in seen.items() if n > MAX_ITEMS]:
+        first = sorted((row for row in rows if row[0] == pid), key=_in_order)[:MAX_ITEMS]
+        theirs = [row for row in first if row.placed_by != ref]
+        out.pop(pid, None)
+        if theirs:
+            out[pid] = ORIGIN_BASES[min(theirs, key=_in_order).origin]
+    return out
+
+
 def break_glass_reason(tx: Tx, p: Principal, patient_id: str) -> str | None:
     """The reason of this staff member's unexpired break-the-glass access to the patient, if any."""
     if not p.is_staff or not patient_id:
@@ -140,17 +167,7 @@ def bases_of(
         limit = MAX_ITEMS * len(rest)
         rows = relations.items_of_patients(tx, rest, p.pools, p.ref, recent, limit + 1)
         if len(rows) <= limit:  # else some patients' items may be missing: each is looked at alone
-            by_patient: dict[str, list[Any]] = {}
-            for row in rows:
-                by_patient.setdefault(row.patient, []).append(row)
-            for pid, items in by_patient.items():
-                # In `_items`' order (open items first, oldest first; its first MAX_ITEMS only), the
-                # first that the caller did not place decides.
-                if len(items) > MAX_ITEMS:
-                    items = sorted(items, key=_in_order)[:MAX_ITEMS]
-                theirs = [row for row in items if row.placed_by != p.ref]
-                if theirs:
-                    out[pid] = ORIGIN_BASES[min(theirs, key=_in_order).origin]
+            out.update(_deciding_bases(rows, p.ref))
         # A patient without a GP, item or cut short: the other bases, alone, as `basis` finds them.
         rest = [pid for pid in rest if pid not in out]
     for pid in rest:
