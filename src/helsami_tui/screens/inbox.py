@@ -10,7 +10,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 from textual.worker import Worker
 
 from ..actions import with_ids
@@ -21,6 +21,7 @@ from ..i18n import t
 from ..marks import Marks
 from ..messages import ConnectionState, ItemChanged, ItemGone, PageLoaded, PoolsLoaded
 from ..sources import InboxSource, Query, columns
+from ..widgets.footer import Footer
 from ..widgets.status_line import StatusLine
 from ..widgets.virtual_list import VirtualList
 from .inbox_absence import InboxAbsence
@@ -115,7 +116,10 @@ class InboxScreen(ReportsFailures, InboxQuery, InboxMarking, InboxAbsence, Scree
     async def load_pools(self) -> None:
         asked, self._pools_asked = self._pools_asked, None
         pools = await (asked if asked is not None else self.happ.client.pools())
-        self.post_message(PoolsLoaded(pools))
+        # Handled here at once, not queued behind the screen's own messages (at start-up its mount
+        # and first layout): the first page is asked for as soon as the inboxes are known.
+        if self.is_attached:
+            self.on_pools_loaded(PoolsLoaded(pools))
 
     def on_pools_loaded(self, message: PoolsLoaded) -> None:
         first = not self.pools
@@ -225,7 +229,8 @@ class InboxScreen(ReportsFailures, InboxQuery, InboxMarking, InboxAbsence, Scree
             self._first_page_done()
             return
         self.happ.mark_online(True)
-        self.post_message(PageLoaded(generation, page))
+        if self.is_attached:  # shown at once, as the inboxes are (load_pools)
+            self.on_page_loaded(PageLoaded(generation, page))
 
     def on_page_loaded(self, message: PageLoaded) -> None:
         if message.generation != self.generation or self.source is None:

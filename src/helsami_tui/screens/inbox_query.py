@@ -78,7 +78,9 @@ class InboxQuery(_Screen):
             height = self.query_one(VirtualList).size.height
         except NoMatches:
             height = 0
-        return min(PAGE, max(FIRST_PAGE, height + 1))
+        # Asked for before the list's first layout (as soon as the inboxes are known): the
+        # terminal's height, at least the list's.
+        return min(PAGE, max(FIRST_PAGE, (height or self.app.size.height) + 1))
 
     def render_filters(self) -> None:
         q = self.query_state
