@@ -100,6 +100,9 @@ class HelsamiApp(ShellApp):
         (no session yet: they could only be refused, and the sign-in screen comes first)."""
         if not self.sign_in_first:
             self._early = (asyncio.ensure_future(self.client.whoami()), asyncio.ensure_future(self.client.pools()))
+            from .screens.inbox import InboxScreen
+
+            self.load_screen_css(InboxScreen)  # parsed with the app's CSS, not again when it is pushed
 
     async def on_mount(self) -> None:
         from .client.api import Outbox
