@@ -15,7 +15,8 @@ from textual.worker import Worker
 
 from ..actions import with_ids
 from ..client.errors import ClientError
-from ..client.models import Absence, InboxItem, Pool
+from ..failures import drop_request
+from ..client.models import Absence, InboxItem, Page, Pool
 from ..host import ReportsFailures
 from ..i18n import t
 from ..marks import Marks
@@ -26,9 +27,11 @@ from ..widgets.status_line import StatusLine
 from ..widgets.virtual_list import VirtualList
 from .inbox_absence import InboxAbsence
 from .inbox_marks import InboxMarking
-from .inbox_query import PAGE, InboxQuery, pool_summary, pools_text
+from .inbox_query import InboxQuery, ask_page, opening_pool, pool_query, pool_summary, pools_text
 
 if TYPE_CHECKING:
+    import asyncio
+
     from ..host import AppHost, ItemCall
 
 
@@ -75,10 +78,17 @@ class InboxScreen(ReportsFailures, InboxQuery, InboxMarking, InboxAbsence, Scree
     )
     HELP_EXTRA: ClassVar[list[tuple[str, str]]] = [("↑ ↓ PgUp PgDn", "help.move"), ("Home, End", "help.first_last")]
 
-    def __init__(self, pools: Awaitable[list[Pool]] | None = None) -> None:
-        """`pools`: the inboxes already asked for (the app asks at start-up, beside $whoami)."""
+    def __init__(
+        self,
+        pools: Awaitable[list[Pool]] | None = None,
+        first_page: asyncio.Future[tuple[Query, Page[InboxItem]]] | None = None,
+    ) -> None:
+        """`pools`: the inboxes already asked for (the app asks at start-up, beside $whoami);
+        `first_page`: the first page of the inbox it opens in, asked for as soon as they answered
+        (inbox_query.opening_page), with the query it is of."""
         super().__init__()
         self._pools_asked = pools
+        self._first_asked = first_page
         self.pools: list[Pool] = []
         self.pool_index = 0
         self.query_state = Query(pool_id=None)
@@ -111,6 +121,11 @@ class InboxScreen(ReportsFailures, InboxQuery, InboxMarking, InboxAbsence, Scree
         self.load_pools()
         self.query_one(VirtualList).focus()
 
+    def on_unmount(self) -> None:
+        if self._first_asked is not None:  # never taken (the inboxes failed): not reported twice
+            drop_request(self._first_asked)
+            self._first_asked = None
+
     # -- pools --------------------------------------------------------------------------------
     @work(exclusive=True, group="pools", exit_on_error=False)
     async def load_pools(self) -> None:
@@ -125,10 +140,8 @@ class InboxScreen(ReportsFailures, InboxQuery, InboxMarking, InboxAbsence, Scree
         first = not self.pools
         self.pools = message.pools
         if first:
-            # Start in the first shared inbox with items waiting, else the personal list.
-            shared = [i for i, p in enumerate(self.pools) if p.id]
-            waiting = sorted((i for i in shared if self.pools[i].waiting), key=lambda i: -self.pools[i].waiting)
-            self.pool_index = (waiting or shared or [0])[0] if self.pools else 0
+            # Start in the fullest shared inbox with items waiting, else the personal list.
+            self.pool_index = opening_pool(self.pools)
             self.switch_pool()
         self.render_pools()
 
@@ -144,15 +157,7 @@ class InboxScreen(ReportsFailures, InboxQuery, InboxMarking, InboxAbsence, Scree
         self.render_filters()
 
     def switch_pool(self) -> None:
-        pool = self.current_pool()
-        self.query_state = Query(
-            pool_id=(pool.id or None) if pool else None,
-            status=self.query_state.status,
-            code=self.query_state.code,
-            owner=self.query_state.owner,
-            sort=self.query_state.sort,
-            text=self.query_state.text,
-        )
+        self.query_state = pool_query(self.current_pool(), self.query_state)
         self.reload()
 
     def action_next_pool(self) -> None:
@@ -203,25 +208,16 @@ class InboxScreen(ReportsFailures, InboxQuery, InboxMarking, InboxAbsence, Scree
     @work(exclusive=False, group="pages", exit_on_error=False)
     async def fetch_page(self, generation: int, cursor_url: str | None) -> None:
         q = self.query_state
-        client = self.happ.client
+        early, self._first_asked = self._first_asked, None
         try:
-            # A search looks in all the user's inboxes, by subject or by the patient's name,
-            # national id or birth date.
-            page = await client.inbox_page(
-                q.pool_id,
-                status=q.status,
-                code=q.code,
-                sort=q.sort,
-                count=self._first_page_rows() if cursor_url is None else PAGE,
-                next_count=PAGE,
-                cursor_url=cursor_url,
-                whole_pool=q.pool_id is not None,
-                total=cursor_url is None,
-                now=self.happ.now(),
-                owner="mine" if q.owner == "mine" else ("pool" if q.owner == "unclaimed" else None),
-                match=q.text,
-                everywhere=bool(q.text),
-            )
+            page: Page[InboxItem] | None = None
+            if early is not None:  # the first page, asked for at start-up: taken if it is of this list
+                asked_for, page = await early
+                if cursor_url is not None or asked_for != q:
+                    page = None
+            if page is None:
+                rows = self._first_page_rows() if cursor_url is None else 0
+                page = await ask_page(self.happ.client, q, rows=rows, cursor_url=cursor_url, now=self.happ.now())
         except ClientError as e:
             if self.source is not None:
                 self.source.loading = False
