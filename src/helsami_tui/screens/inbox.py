@@ -20,7 +20,7 @@ from ..client.models import Absence, InboxItem, Page, Pool
 from ..host import ReportsFailures
 from ..i18n import t
 from ..marks import Marks
-from ..messages import ConnectionState, ItemChanged, ItemGone, PageLoaded, PoolsLoaded
+from ..messages import ConnectionState, ItemChanged, ItemGone, PageLoaded
 from ..sources import InboxSource, Query, columns
 from ..widgets.footer import Footer
 from ..widgets.status_line import StatusLine
@@ -131,14 +131,14 @@ class InboxScreen(ReportsFailures, InboxQuery, InboxMarking, InboxAbsence, Scree
     async def load_pools(self) -> None:
         asked, self._pools_asked = self._pools_asked, None
         pools = await (asked if asked is not None else self.happ.client.pools())
-        # Handled here at once, not queued behind the screen's own messages (at start-up its mount
-        # and first layout): the first page is asked for as soon as the inboxes are known.
+        # Taken here at once, not queued behind the screen's own messages (at start-up its mount
+        # and first layout): the list's first page is asked for as soon as the inboxes are known.
         if self.is_attached:
-            self.on_pools_loaded(PoolsLoaded(pools))
+            self._pools_arrived(pools)
 
-    def on_pools_loaded(self, message: PoolsLoaded) -> None:
+    def _pools_arrived(self, pools: list[Pool]) -> None:
         first = not self.pools
-        self.pools = message.pools
+        self.pools = pools
         if first:
             # Start in the fullest shared inbox with items waiting, else the personal list.
             self.pool_index = opening_pool(self.pools)
@@ -225,15 +225,16 @@ class InboxScreen(ReportsFailures, InboxQuery, InboxMarking, InboxAbsence, Scree
             self._first_page_done()
             return
         self.happ.mark_online(True)
-        if self.is_attached:  # shown at once, as the inboxes are (load_pools)
-            self.on_page_loaded(PageLoaded(generation, page))
+        if self.is_attached:  # shown at once, as the inboxes are (load_pools); then told (intake's preview)
+            self._page_arrived(generation, page)
+            self.post_message(PageLoaded(generation, page))
 
-    def on_page_loaded(self, message: PageLoaded) -> None:
-        if message.generation != self.generation or self.source is None:
+    def _page_arrived(self, generation: int, page: Page[InboxItem]) -> None:
+        if generation != self.generation or self.source is None:
             return
         self._first_page_done()
         before = len(self.source)
-        self.source.add_page(message.page.items, message.page.next_url, message.page.total)
+        self.source.add_page(page.items, page.next_url, page.total)
         lst = self.query_one(VirtualList)
         if len(self.source) != before:
             lst.set_source(self.source) if before == 0 else lst.rows_inserted(before, len(self.source) - before)
