@@ -89,9 +89,13 @@ def headless_main(url: str, tokens_file: str, spawned: float) -> int:
             deadline = time.monotonic() + 60
             while True:
                 screen = app.screen
-                if isinstance(screen, InboxScreen) and screen.source is not None and screen.source.item(0) is not None:
-                    if screen.query_one(VirtualList).row_count > 0:
-                        break
+                if (
+                    isinstance(screen, InboxScreen)
+                    and screen.source is not None
+                    and screen.source.item(0) is not None
+                    and screen.query_one(VirtualList).row_count > 0
+                ):
+                    break
                 if time.monotonic() > deadline:
                     raise RuntimeError("no rows within 60 s")
                 await asyncio.sleep(0.001)
@@ -179,7 +183,7 @@ def run_pool(pool: int, trees: dict[str, Path], rounds: int, modes: list[str]) -
     results: dict[str, dict[str, list[dict[str, Any]]]] = {m: {name: [] for name in trees} for m in modes}
     try:
         base_url, portal_pid = parent.recv()
-        for name, src in trees.items():  # one start each to warm the portal and the page cache
+        for src in trees.values():  # one start each to warm the portal and the page cache
             for mode in modes:
                 one_start(mode, src, base_url, portal_pid)
         names = list(trees)
@@ -229,7 +233,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"start → first row, medians of {args.rounds} starts per tree and mode (wall / CPU of the app / portal CPU)")
     for r in out:
         la = r["load_avg"]
-        print(f"pool of {r['pool']:,} (load average {la[0]:.1f} {la[1]:.1f} {la[2]:.1f} at start, {r['load_avg_end'][0]:.1f} at end)")
+        print(
+            f"pool of {r['pool']:,} (load average {la[0]:.1f} {la[1]:.1f} {la[2]:.1f} at start, {r['load_avg_end'][0]:.1f} at end)"
+        )
         for mode, by_tree in r["results"].items():
             for name, rows in by_tree.items():
                 med = {k: statistics.median(x[k] for x in rows) for k in rows[0]}

@@ -127,6 +127,8 @@ async def test_the_first_page_is_asked_once_as_the_screen_would_ask_it(demo_port
         assert len(screen.pools) > 1
         for _ in screen.pools:  # Tab through every inbox back to the first
             await pilot.press("tab")
-        await wait_for(pilot, lambda: screen.pool_index == opened and len(firsts) == len(screen.pools) + 1, what="pages")
+        await wait_for(
+            pilot, lambda: screen.pool_index == opened and len(firsts) == len(screen.pools) + 1, what="pages"
+        )
         await wait_for(pilot, lambda: screen.source is not None and screen.source.started, what="the page")
         assert firsts[-1] == firsts[0], (firsts[0], firsts[-1])

@@ -15,8 +15,8 @@ from textual.worker import Worker
 
 from ..actions import with_ids
 from ..client.errors import ClientError
-from ..failures import drop_request
 from ..client.models import Absence, InboxItem, Page, Pool
+from ..failures import drop_request
 from ..host import ReportsFailures
 from ..i18n import t
 from ..marks import Marks

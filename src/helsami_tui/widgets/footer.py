@@ -42,7 +42,7 @@ class Footer(TextualFooter):
         if self.show_command_palette and app.ENABLE_COMMAND_PALETTE:
             found = active.get(app.COMMAND_PALETTE_BINDING)
             if found is not None:
-                _node, b, enabled, tooltip = found
+                _node, b, enabled, _tooltip = found
                 palette = (b.key, app.get_key_display(b), b.description, b.action, enabled, b.tooltip)
         return (self._bindings_ready, self.compact, self.show_command_palette, shown, palette)
 
