@@ -100,6 +100,9 @@ class HelsamiApp(ShellApp):
         (no session yet: they could only be refused, and the sign-in screen comes first)."""
         if not self.sign_in_first:
             self._early = (asyncio.ensure_future(self.client.whoami()), asyncio.ensure_future(self.client.pools()))
+            from .screens.inbox import InboxScreen
+
+            self.load_screen_css(InboxScreen)  # parsed with the app's CSS, not again when it is pushed
 
     async def on_mount(self) -> None:
         from .client.api import Outbox
@@ -135,6 +138,7 @@ class HelsamiApp(ShellApp):
     async def _start(self) -> bool:
         """Find out who is signed in and show their first screen (and follow the event stream)."""
         from .screens.inbox import InboxScreen
+        from .screens.inbox_query import opening_page
         from .screens.message import MessageScreen
 
         # The start-up requests go out at once: who is signed in, and the inboxes with their
@@ -169,7 +173,11 @@ class HelsamiApp(ShellApp):
             self.push_screen(IntakeScreen())  # the switchboard's fast read-route-next view
             self._event_task = asyncio.create_task(self._follow())
         else:
-            self.push_screen(InboxScreen(pools=pools))
+            # The first page of the inbox it opens in goes out as soon as the inboxes answer,
+            # while the screen is being built (it waited for the screen's first layout).
+            first = asyncio.ensure_future(opening_page(self.client, pools, self.size.height, self.now()))
+            first.add_done_callback(lambda f: f.cancelled() or f.exception())  # a failure is the screen's to report
+            self.push_screen(InboxScreen(pools=pools, first_page=first))
             # Only inbox users follow the stream: for others every event would be a refused read.
             self._event_task = asyncio.create_task(self._follow())
         return True

@@ -32,7 +32,7 @@ import os
 from collections.abc import Mapping
 from typing import Final
 
-from babel import Locale, dates as babel_dates, numbers as babel_numbers
+from babel import Locale, numbers as babel_numbers
 
 from . import clinical_time
 
@@ -1300,6 +1300,8 @@ def local_time(value: dt.datetime) -> dt.datetime:
 
 def format_datetime(value: dt.datetime) -> str:
     """Date and time in clinical time for the locale: "1. des. 2026 kl. 10:30" / "1 Dec 2026, 10:30"."""
+    from babel import dates as babel_dates  # loaded with the first date shown, not at start-up
+
     local = local_time(value)
     return t(
         "fmt.datetime",
@@ -1314,6 +1316,8 @@ _SHORT_DATE: Final[dict[str, str]] = {"nb": "dd.MM.y", "en": "dd/MM/y"}  # CLDR'
 def short_date(value: dt.date | dt.datetime, tz: dt.tzinfo | None = None) -> str:
     """A short date for the locale ("03.12.2026" / "03/12/2026"); a datetime is shown in `tz` (None:
     the clinical zone, never the host's)."""
+    from babel import dates as babel_dates  # loaded with the first date shown, not at start-up
+
     if isinstance(value, dt.datetime):
         value = clinical_time.local(value, tz).date()
     return babel_dates.format_date(value, _SHORT_DATE.get(_current, "dd.MM.y"), locale=_locale())
@@ -1328,6 +1332,8 @@ def short_datetime(value: dt.datetime, tz: dt.tzinfo | None = None) -> str:
 
 def format_date(value: dt.date) -> str:
     """A date for the locale ("1. des. 2026" / "1 Dec 2026")."""
+    from babel import dates as babel_dates  # loaded with the first date shown, not at start-up
+
     if isinstance(value, dt.datetime):
         value = local_time(value).date()
     return babel_dates.format_date(value, "medium", locale=_locale())

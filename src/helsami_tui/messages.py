@@ -7,18 +7,15 @@ from typing import Any
 
 from textual.message import Message
 
-from .client.models import InboxItem, Page, Pool
+from .client.models import InboxItem, Page
 
 
 @dataclass
 class PageLoaded(Message):
+    """A page of the inbox list is in (the list shows it already: InboxScreen takes it at once)."""
+
     generation: int
     page: Page[InboxItem]
-
-
-@dataclass
-class PoolsLoaded(Message):
-    pools: list[Pool]
 
 
 @dataclass

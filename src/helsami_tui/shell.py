@@ -3,6 +3,7 @@ and how a crash ends it (a report without patient data, crash.py)."""
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from textual.app import App
@@ -17,6 +18,27 @@ class ShellApp(App[None]):
         super().__init__()
         self._frames = FrameEncoder()
         self._frames_cursor: Any = None  # where the last frame left the terminal's text cursor
+
+    # -- stylesheets: a screen's CSS parsed with the app's, once --------------------------------
+    def load_screen_css(self, screen_type: type[Screen[Any]]) -> None:
+        """Add a screen's CSS to the app's stylesheet before the first parse, under the name Textual
+        gives it when the screen is pushed (`App._load_screen_css`): pushing the screen then finds
+        it there and does not parse every stylesheet of the app again (it did, for each screen type
+        on its first push). The same rules, scoped to the screen as Textual scopes them."""
+        if not screen_type.CSS:
+            return
+        try:
+            path = inspect.getfile(screen_type)
+        except (TypeError, OSError):
+            path = ""
+        read_from = (path, f"{screen_type.__name__}.CSS")
+        if not self.stylesheet.has_source(*read_from):
+            self.stylesheet.add_source(
+                screen_type.CSS,
+                read_from=read_from,
+                is_default_css=False,
+                scope=screen_type._css_type_name if screen_type.SCOPED_CSS else "",
+            )
 
     # -- frames: only what changed reaches the terminal (frames.py) ------------------------------
     def _display(self, screen: Screen[Any], renderable: Any) -> None:

@@ -95,3 +95,40 @@ async def test_the_first_page_fills_the_screen_and_comes_before_the_absence_read
         assert pages[0] == "Task 40", log  # the screen's 30-odd rows, at least FIRST_PAGE
         assert all(p == "Task 100" for p in pages[1:]), log
         assert log.index(("answer", "Task 40")) < log.index(("ask", "Practitioner")), log
+
+
+async def test_the_first_page_is_asked_once_as_the_screen_would_ask_it(demo_portal: EmbeddedPortal) -> None:
+    """The first page goes out as soon as the inboxes answer, before the inbox screen is laid out
+    (inbox_query.opening_page): the screen takes it rather than asking again, and it is the request
+    the screen itself makes for that inbox (a Tab to the next inbox and back asks the same)."""
+    tokens = await demo_login(demo_portal.base_url, "lege")
+    client = PortalClient(demo_portal.base_url, TokenSession(demo_portal.base_url, tokens), retries=0)
+    firsts: list[list[tuple[str, str]]] = []
+    get = client.get
+
+    async def logged_get(path_or_url: str, params: Any = None) -> Any:
+        if path_or_url == "Task":  # a first page (the next ones follow the portal's links)
+            firsts.append(sorted((str(k), str(v)) for k, v in params or []))
+        return await get(path_or_url, params)
+
+    client.get = logged_get  # type: ignore[method-assign]
+    app = HelsamiApp(client, Settings(portal=demo_portal.base_url, idle_lock_minutes=0), demo_user="lege")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, InboxScreen) and app.screen.absence is not None,
+            what="the first page and the absence state",
+        )
+        screen = app.screen
+        assert isinstance(screen, InboxScreen)
+        assert len(firsts) == 1, firsts  # taken by the screen, not asked again
+        opened = screen.pool_index
+        assert screen.pools[opened].waiting == max(p.waiting for p in screen.pools if p.id)  # the fullest
+        assert len(screen.pools) > 1
+        for _ in screen.pools:  # Tab through every inbox back to the first
+            await pilot.press("tab")
+        await wait_for(
+            pilot, lambda: screen.pool_index == opened and len(firsts) == len(screen.pools) + 1, what="pages"
+        )
+        await wait_for(pilot, lambda: screen.source is not None and screen.source.started, what="the page")
+        assert firsts[-1] == firsts[0], (firsts[0], firsts[-1])

@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from . import batch
 from .errors import ClientError, NotFound
 from .models import (
     FreeSlot,
@@ -18,14 +18,11 @@ from .models import (
     split_bundle,
 )
 from .operations import Operations
-from .reviews import (
-    AppointmentRequest,
-    QuestionnaireReview,
-    RenewalReview,
-    ResultReview,
-    patient_thread_ref,
-)
 from .transport import MAX_THREAD_PAGES, Json, _checked, _next_link, _practitioner_of
+
+if TYPE_CHECKING:  # the reviews and batch triage load when first used, not at start-up (issue 15)
+    from . import batch
+    from .reviews import AppointmentRequest, QuestionnaireReview, RenewalReview, ResultReview
 
 
 class Decisions(Operations):
@@ -35,20 +32,28 @@ class Decisions(Operations):
 
     async def renewal_review(self, item: InboxItem) -> RenewalReview:
         """What a prescriber needs to decide a renewal (the read is in the patient's access log)."""
+        from .reviews import RenewalReview
+
         return RenewalReview.from_json(await self.get(f"Task/{item.id}/$renewal-review"))
 
     async def result_review(self, item: InboxItem) -> ResultReview:
         """Each value with unit, range, flag and earlier values; the release category and state."""
+        from .reviews import ResultReview
+
         return ResultReview.from_json(await self.get(f"Task/{item.id}/$result-review"))
 
     async def questionnaire_review(self, item: InboxItem) -> QuestionnaireReview:
         """Questions and answers, the answers that need attention marked."""
+        from .reviews import QuestionnaireReview
+
         return QuestionnaireReview.from_json(await self.get(f"Task/{item.id}/$questionnaire-review"))
 
     async def appointment_request(self, item: InboxItem) -> AppointmentRequest:
         """The appointment an appointment-request item is about, and what the patient asked."""
         if not item.focus_ref.startswith("Appointment/"):
             raise NotFound("This item has no appointment request.", reason="item-incomplete")
+        from .reviews import AppointmentRequest
+
         return AppointmentRequest.from_fhir(await self.get(item.focus_ref), item.description or item.subject)
 
     async def decision_thread(self, item: InboxItem) -> Thread | None:
@@ -58,6 +63,8 @@ class Decisions(Operations):
             return await self.thread(item.focus_ref)
         if item.patient_thread_ref.startswith("Communication/"):
             return await self.thread(item.patient_thread_ref)  # known from the Task: no second round
+        from .reviews import patient_thread_ref
+
         ref = patient_thread_ref(await self.get(f"Task/{item.id}"))
         return await self.thread(ref) if ref.startswith("Communication/") else None
 
@@ -147,6 +154,8 @@ class Decisions(Operations):
         runs. Results and renewals are looked at as the portal will judge them (the release category,
         the renewal protocol's verdict): those reads are in the patients' access logs, as opening the
         item would be."""
+        from . import batch
+
         if action not in batch.ACTIONS:
             raise ValueError(f"unknown batch action {action!r}")
         me = await self._my_ref()
@@ -173,6 +182,8 @@ class Decisions(Operations):
     ) -> list[batch.Outcome]:
         """Run the steps that will run as one batch Bundle (POST /fhir); one outcome per step, in
         order. Each entry is decided by the portal on its own; a refusal does not stop the rest."""
+        from . import batch
+
         body = batch.bundle(steps, comment=comment, target=target, note=note)
         if not body["entry"]:
             return batch.outcomes(steps, {"entry": []})

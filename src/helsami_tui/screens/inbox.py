@@ -10,24 +10,28 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 from textual.worker import Worker
 
 from ..actions import with_ids
 from ..client.errors import ClientError
-from ..client.models import Absence, InboxItem, Pool
+from ..client.models import Absence, InboxItem, Page, Pool
+from ..failures import drop_request
 from ..host import ReportsFailures
 from ..i18n import t
 from ..marks import Marks
-from ..messages import ConnectionState, ItemChanged, ItemGone, PageLoaded, PoolsLoaded
+from ..messages import ConnectionState, ItemChanged, ItemGone, PageLoaded
 from ..sources import InboxSource, Query, columns
+from ..widgets.footer import Footer
 from ..widgets.status_line import StatusLine
 from ..widgets.virtual_list import VirtualList
 from .inbox_absence import InboxAbsence
 from .inbox_marks import InboxMarking
-from .inbox_query import PAGE, InboxQuery, pool_summary, pools_text
+from .inbox_query import InboxQuery, ask_page, opening_pool, pool_query, pool_summary, pools_text
 
 if TYPE_CHECKING:
+    import asyncio
+
     from ..host import AppHost, ItemCall
 
 
@@ -74,10 +78,17 @@ class InboxScreen(ReportsFailures, InboxQuery, InboxMarking, InboxAbsence, Scree
     )
     HELP_EXTRA: ClassVar[list[tuple[str, str]]] = [("↑ ↓ PgUp PgDn", "help.move"), ("Home, End", "help.first_last")]
 
-    def __init__(self, pools: Awaitable[list[Pool]] | None = None) -> None:
-        """`pools`: the inboxes already asked for (the app asks at start-up, beside $whoami)."""
+    def __init__(
+        self,
+        pools: Awaitable[list[Pool]] | None = None,
+        first_page: asyncio.Future[tuple[Query, Page[InboxItem]]] | None = None,
+    ) -> None:
+        """`pools`: the inboxes already asked for (the app asks at start-up, beside $whoami);
+        `first_page`: the first page of the inbox it opens in, asked for as soon as they answered
+        (inbox_query.opening_page), with the query it is of."""
         super().__init__()
         self._pools_asked = pools
+        self._first_asked = first_page
         self.pools: list[Pool] = []
         self.pool_index = 0
         self.query_state = Query(pool_id=None)
@@ -110,21 +121,27 @@ class InboxScreen(ReportsFailures, InboxQuery, InboxMarking, InboxAbsence, Scree
         self.load_pools()
         self.query_one(VirtualList).focus()
 
+    def on_unmount(self) -> None:
+        if self._first_asked is not None:  # never taken (the inboxes failed): not reported twice
+            drop_request(self._first_asked)
+            self._first_asked = None
+
     # -- pools --------------------------------------------------------------------------------
     @work(exclusive=True, group="pools", exit_on_error=False)
     async def load_pools(self) -> None:
         asked, self._pools_asked = self._pools_asked, None
         pools = await (asked if asked is not None else self.happ.client.pools())
-        self.post_message(PoolsLoaded(pools))
+        # Taken here at once, not queued behind the screen's own messages (at start-up its mount
+        # and first layout): the list's first page is asked for as soon as the inboxes are known.
+        if self.is_attached:
+            self._pools_arrived(pools)
 
-    def on_pools_loaded(self, message: PoolsLoaded) -> None:
+    def _pools_arrived(self, pools: list[Pool]) -> None:
         first = not self.pools
-        self.pools = message.pools
+        self.pools = pools
         if first:
-            # Start in the first shared inbox with items waiting, else the personal list.
-            shared = [i for i, p in enumerate(self.pools) if p.id]
-            waiting = sorted((i for i in shared if self.pools[i].waiting), key=lambda i: -self.pools[i].waiting)
-            self.pool_index = (waiting or shared or [0])[0] if self.pools else 0
+            # Start in the fullest shared inbox with items waiting, else the personal list.
+            self.pool_index = opening_pool(self.pools)
             self.switch_pool()
         self.render_pools()
 
@@ -140,15 +157,7 @@ class InboxScreen(ReportsFailures, InboxQuery, InboxMarking, InboxAbsence, Scree
         self.render_filters()
 
     def switch_pool(self) -> None:
-        pool = self.current_pool()
-        self.query_state = Query(
-            pool_id=(pool.id or None) if pool else None,
-            status=self.query_state.status,
-            code=self.query_state.code,
-            owner=self.query_state.owner,
-            sort=self.query_state.sort,
-            text=self.query_state.text,
-        )
+        self.query_state = pool_query(self.current_pool(), self.query_state)
         self.reload()
 
     def action_next_pool(self) -> None:
@@ -199,25 +208,16 @@ class InboxScreen(ReportsFailures, InboxQuery, InboxMarking, InboxAbsence, Scree
     @work(exclusive=False, group="pages", exit_on_error=False)
     async def fetch_page(self, generation: int, cursor_url: str | None) -> None:
         q = self.query_state
-        client = self.happ.client
+        early, self._first_asked = self._first_asked, None
         try:
-            # A search looks in all the user's inboxes, by subject or by the patient's name,
-            # national id or birth date.
-            page = await client.inbox_page(
-                q.pool_id,
-                status=q.status,
-                code=q.code,
-                sort=q.sort,
-                count=self._first_page_rows() if cursor_url is None else PAGE,
-                next_count=PAGE,
-                cursor_url=cursor_url,
-                whole_pool=q.pool_id is not None,
-                total=cursor_url is None,
-                now=self.happ.now(),
-                owner="mine" if q.owner == "mine" else ("pool" if q.owner == "unclaimed" else None),
-                match=q.text,
-                everywhere=bool(q.text),
-            )
+            page: Page[InboxItem] | None = None
+            if early is not None:  # the first page, asked for at start-up: taken if it is of this list
+                asked_for, page = await early
+                if cursor_url is not None or asked_for != q:
+                    page = None
+            if page is None:
+                rows = self._first_page_rows() if cursor_url is None else 0
+                page = await ask_page(self.happ.client, q, rows=rows, cursor_url=cursor_url, now=self.happ.now())
         except ClientError as e:
             if self.source is not None:
                 self.source.loading = False
@@ -225,14 +225,16 @@ class InboxScreen(ReportsFailures, InboxQuery, InboxMarking, InboxAbsence, Scree
             self._first_page_done()
             return
         self.happ.mark_online(True)
-        self.post_message(PageLoaded(generation, page))
+        if self.is_attached:  # shown at once, as the inboxes are (load_pools); then told (intake's preview)
+            self._page_arrived(generation, page)
+            self.post_message(PageLoaded(generation, page))
 
-    def on_page_loaded(self, message: PageLoaded) -> None:
-        if message.generation != self.generation or self.source is None:
+    def _page_arrived(self, generation: int, page: Page[InboxItem]) -> None:
+        if generation != self.generation or self.source is None:
             return
         self._first_page_done()
         before = len(self.source)
-        self.source.add_page(message.page.items, message.page.next_url, message.page.total)
+        self.source.add_page(page.items, page.next_url, page.total)
         lst = self.query_one(VirtualList)
         if len(self.source) != before:
             lst.set_source(self.source) if before == 0 else lst.rows_inserted(before, len(self.source) - before)
