@@ -32,13 +32,14 @@ class Page:
 def _get_many_sql(mark: str, is_task: bool, n: int, as_bytes: bool) -> str:
     """`get_many`'s look-up of `n` ids (of one type in `resource`, or of Tasks) in the driver's
     parameter style: the statement SQLAlchemy compiles from the select of `content` by id IN
-    (`as_bytes`: the content as SQLite's bytes, see `TxReads.content_of`)."""
-    marks = ", ".join([mark] * n)
+    (`as_bytes`: the content as SQLite's bytes, see `TxReads.content_of`). On PostgreSQL the ids
+    are one array parameter (`= ANY(%s)`, see `sqltext.in_list`)."""
+    in_ids = "= ANY(%s)" if mark == "%s" else f"IN ({', '.join([mark] * n)})"
     table = "task" if is_task else "resource"
     content = f"CAST({table}.content AS BLOB)" if as_bytes else f"{table}.content"
     if is_task:
-        return f"SELECT {content} FROM task WHERE task.id IN ({marks})"
-    return f"SELECT {content} FROM resource WHERE resource.rtype = {mark} AND resource.id IN ({marks})"
+        return f"SELECT {content} FROM task WHERE task.id {in_ids}"
+    return f"SELECT {content} FROM resource WHERE resource.rtype = {mark} AND resource.id {in_ids}"
 
 
 MERGE_PARAMS = 900  # `get_many` merges its look-ups of several types into one statement up to this many parameters (under SQLite's old bind limit, 999)
@@ -105,7 +106,9 @@ class TxReads:
             sql = " UNION ALL ".join(
                 _get_many_sql(mark, False, len(ids), self.store.sqlite) for ids in by_type.values()
             )
-            params = tuple(x for typ, ids in by_type.items() for x in (typ, *sorted(ids)))
+            params = tuple(
+                x for typ, ids in by_type.items() for x in (typ, *sqltext.in_values(self.conn, sorted(ids)))
+            )
             out.extend(decode(r[0]) for r in self.conn.exec_driver_sql(sql, params))
             return out
         for typ, ids in by_type.items():
@@ -117,7 +120,8 @@ class TxReads:
                 continue
             # The statement as text, made once per size (building and compiling the expression with
             # its expanding IN cost more than running it, on an inbox page's includes).
-            params = tuple(sorted(ids)) if typ == "Task" else (typ, *sorted(ids))
+            in_ids = sqltext.in_values(self.conn, sorted(ids))
+            params = in_ids if typ == "Task" else (typ, *in_ids)
             sql = _get_many_sql(mark, typ == "Task", len(ids), self.store.sqlite)
             out.extend(decode(r[0]) for r in self.conn.exec_driver_sql(sql, params))
         return out
