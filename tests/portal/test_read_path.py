@@ -195,3 +195,25 @@ def test_a_page_sends_the_resources_as_stored(portal: EmbeddedPortal, sign_in: A
             # sent as changed; everything else exactly as stored.
             if res["resourceType"] != "OperationOutcome" and "data-absent-reason" not in json.dumps(res):
                 assert res == tx.get(res["resourceType"], res["id"]), res["id"]
+
+
+def test_a_look_up_of_many_ids_finds_each_one_whatever_its_characters(portal: EmbeddedPortal) -> None:
+    """The look-ups of many ids at once (a page's includes, its patients' consents and grants) take the
+    ids as one array on PostgreSQL: an id with a quote, a backslash, a comma, braces, spaces, the
+    word NULL or letters outside ASCII is found as itself, and nothing else is."""
+    tag = uuid.uuid4().hex[:8]
+    odd = ['q"uote', "back\\slash", "com,ma", "{brace}", "NULL", " sp ace ", "æøå", "", '\\"{,}"\\']
+    ids = [f"{tag}-{s}-{i}" for i, s in enumerate(odd)] + [f"{tag}-plain-{i}" for i in range(60)]
+    with portal.store.write() as tx:
+        tx.create_many(
+            [{"resourceType": "Binary", "id": rid, "contentType": "text/plain"} for rid in ids]
+            + [{"resourceType": "Consent", "id": rid, "status": "draft"} for rid in ids[:5]],
+            keep_id=True,
+        )
+    with portal.store.read() as tx:
+        got = tx.get_many([f"Binary/{rid}" for rid in ids] + [f"Binary/{tag}-missing", f"Binary/{tag}-q"])
+        assert sorted(r["id"] for r in got) == sorted(ids)
+        both = tx.get_many([f"Binary/{rid}" for rid in ids[:3]] + [f"Consent/{rid}" for rid in ids[:5]], raw=True)
+        assert sorted((r["resourceType"], r["id"]) for r in both) == sorted(
+            [("Binary", rid) for rid in ids[:3]] + [("Consent", rid) for rid in ids[:5]]
+        )

@@ -33,8 +33,8 @@ def _get_many_sql(mark: str, is_task: bool, n: int, as_bytes: bool) -> str:
     """`get_many`'s look-up of `n` ids (of one type in `resource`, or of Tasks) in the driver's
     parameter style: the statement SQLAlchemy compiles from the select of `content` by id IN
     (`as_bytes`: the content as SQLite's bytes, see `TxReads.content_of`). On PostgreSQL the ids
-    are one array parameter (`= ANY(%s)`, see `sqltext.in_list`)."""
-    in_ids = "= ANY(%s)" if mark == "%s" else f"IN ({', '.join([mark] * n)})"
+    are one array parameter (`= ANY(%s::text[])`, see `sqltext.in_list`)."""
+    in_ids = "= ANY(%s::text[])" if mark == "%s" else f"IN ({', '.join([mark] * n)})"
     table = "task" if is_task else "resource"
     content = f"CAST({table}.content AS BLOB)" if as_bytes else f"{table}.content"
     if is_task:
