@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from helsami_portal.embedded import EmbeddedPortal
 from helsami_portal.fhir import conventions as c
+from helsami_portal.store.db import RAW_TEXT_TYPE
 from helsami_portal.store.schema import access_log, lease
 from helsami_portal.workflow import access
 
@@ -217,3 +218,20 @@ def test_a_look_up_of_many_ids_finds_each_one_whatever_its_characters(portal: Em
         assert sorted((r["resourceType"], r["id"]) for r in both) == sorted(
             [("Binary", rid) for rid in ids[:3]] + [("Consent", rid) for rid in ids[:5]]
         )
+
+
+def test_no_column_is_of_the_type_stored_json_is_read_as_bytes_through(portal: EmbeddedPortal) -> None:
+    """On PostgreSQL stored JSON is read as `bpchar`, whose values the engine hands over as bytes
+    (store.db.RAW_TEXT_TYPE): no column of the database may be of that type, or its values would come
+    back as bytes too; and a page's resources do come back as their stored bytes."""
+    with portal.store.read() as tx:
+        if portal.store.sqlite:
+            pytest.skip("SQLite reads stored JSON as bytes with CAST(... AS BLOB)")
+        cols = tx.conn.exec_driver_sql(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND udt_name = %s",
+            (RAW_TEXT_TYPE,),
+        ).all()
+        assert cols == []
+        page = tx.search("Task", [], count=3, raw=True)
+        assert page.rows and all(isinstance(r.raw, bytes) and json.loads(r.raw) == dict(r) for r in page.rows)
