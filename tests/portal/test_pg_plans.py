@@ -37,7 +37,14 @@ TASKS = 12_000
 def big_portal(reference: Any) -> Iterator[EmbeddedPortal]:
     url, name = make_pg_database()
     p = EmbeddedPortal(
-        url, demo=True, seed=True, seed_value=SEED, patients=TASKS // 10, tasks=TASKS, run_jobs=False, reference=reference
+        url,
+        demo=True,
+        seed=True,
+        seed_value=SEED,
+        patients=TASKS // 10,
+        tasks=TASKS,
+        run_jobs=False,
+        reference=reference,
     )
     try:
         with p:

@@ -16,8 +16,8 @@ from ..fhir.registry import DEFS
 from . import access_log as alog, sqltext
 from .codec import Resource, loads, stored
 from .columns import DEFAULT_COUNT, LOG_COLS, table_of
-from .db import RAW_TEXT_TYPE
 from .cursor import after, bad_cursor, decode_cursor, encode_cursor
+from .db import RAW_TEXT_TYPE
 from .errors import NotFound, VersionNotFound
 from .schema import access_log, event, history, resource, task
 
@@ -109,12 +109,8 @@ class TxReads:
         if len(by_type) > 1 and not by_type.keys() & {"Task", "AuditEvent"} and n_params <= MERGE_PARAMS:
             # Several types of `resource` (an inbox page's includes): one statement, each type's
             # look-up an arm of a UNION ALL in the same order (one round trip instead of one per type).
-            sql = " UNION ALL ".join(
-                _get_many_sql(mark, False, len(ids)) for ids in by_type.values()
-            )
-            params = tuple(
-                x for typ, ids in by_type.items() for x in (typ, *sqltext.in_values(self.conn, sorted(ids)))
-            )
+            sql = " UNION ALL ".join(_get_many_sql(mark, False, len(ids)) for ids in by_type.values())
+            params = tuple(x for typ, ids in by_type.items() for x in (typ, *sqltext.in_values(self.conn, sorted(ids))))
             out.extend(decode(r[0]) for r in self.conn.exec_driver_sql(sql, params))
             return out
         for typ, ids in by_type.items():
