@@ -83,17 +83,6 @@ class AccessLogUnavailable(RuntimeError):
     """The access log could not be written: what was read must not leave (the API answers 503)."""
 
 
-_LOG_ROW = operator.itemgetter(*alog.COLUMNS)  # one row's values in the insert's column order
-
-
-@functools.lru_cache(maxsize=64)
-def _log_insert(mark: str, n: int) -> str:
-    """One multi-row INSERT of `n` access-log rows, in the driver's own parameter style (made once
-    per size: SQLAlchemy compiles a multi-row VALUES anew each time)."""
-    row = "(" + ", ".join([mark] * len(alog.COLUMNS)) + ")"
-    return f"INSERT INTO access_log ({', '.join(alog.COLUMNS)}) VALUES " + ", ".join([row] * n)
-
-
 # The access-log insert on PostgreSQL: the rows as one JSON parameter (an array of rows, each the
 # values in the insert's column order), made rows by the server. A multi-row VALUES of 50 rows has 700
 # parameters, which psycopg parses anew at each request (it caches statements of up to 50) and adapts
@@ -105,6 +94,17 @@ _PG_LOG_INSERT = (
     + ", ".join(f"r->>{i}" for i in range(len(alog.COLUMNS)))
     + " FROM jsonb_array_elements(%s::jsonb) AS r"
 )
+
+
+_LOG_ROW = operator.itemgetter(*alog.COLUMNS)  # one row's values in the insert's column order
+
+
+@functools.lru_cache(maxsize=64)
+def _log_insert(mark: str, n: int) -> str:
+    """One multi-row INSERT of `n` access-log rows, in the driver's own parameter style (made once
+    per size: SQLAlchemy compiles a multi-row VALUES anew each time)."""
+    row = "(" + ", ".join([mark] * len(alog.COLUMNS)) + ")"
+    return f"INSERT INTO access_log ({', '.join(alog.COLUMNS)}) VALUES " + ", ".join([row] * n)
 
 
 class Store:
