@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from helsami_portal.embedded import EmbeddedPortal
 from helsami_portal.fhir import conventions as c
+from helsami_portal.store.db import RAW_TEXT_TYPE
 from helsami_portal.store.schema import access_log, lease
 from helsami_portal.workflow import access
 
@@ -195,3 +196,42 @@ def test_a_page_sends_the_resources_as_stored(portal: EmbeddedPortal, sign_in: A
             # sent as changed; everything else exactly as stored.
             if res["resourceType"] != "OperationOutcome" and "data-absent-reason" not in json.dumps(res):
                 assert res == tx.get(res["resourceType"], res["id"]), res["id"]
+
+
+def test_a_look_up_of_many_ids_finds_each_one_whatever_its_characters(portal: EmbeddedPortal) -> None:
+    """The look-ups of many ids at once (a page's includes, its patients' consents and grants) take the
+    ids as one array on PostgreSQL: an id with a quote, a backslash, a comma, braces, spaces, the
+    word NULL or letters outside ASCII is found as itself, and nothing else is."""
+    tag = uuid.uuid4().hex[:8]
+    odd = ['q"uote', "back\\slash", "com,ma", "{brace}", "NULL", " sp ace ", "æøå", "", '\\"{,}"\\']
+    ids = [f"{tag}-{s}-{i}" for i, s in enumerate(odd)] + [f"{tag}-plain-{i}" for i in range(60)]
+    with portal.store.write() as tx:
+        tx.create_many(
+            [{"resourceType": "Binary", "id": rid, "contentType": "text/plain"} for rid in ids]
+            + [{"resourceType": "Consent", "id": rid, "status": "draft"} for rid in ids[:5]],
+            keep_id=True,
+        )
+    with portal.store.read() as tx:
+        got = tx.get_many([f"Binary/{rid}" for rid in ids] + [f"Binary/{tag}-missing", f"Binary/{tag}-q"])
+        assert sorted(r["id"] for r in got) == sorted(ids)
+        both = tx.get_many([f"Binary/{rid}" for rid in ids[:3]] + [f"Consent/{rid}" for rid in ids[:5]], raw=True)
+        assert sorted((r["resourceType"], r["id"]) for r in both) == sorted(
+            [("Binary", rid) for rid in ids[:3]] + [("Consent", rid) for rid in ids[:5]]
+        )
+
+
+def test_no_column_is_of_the_type_stored_json_is_read_as_bytes_through(portal: EmbeddedPortal) -> None:
+    """On PostgreSQL stored JSON is read as `bpchar`, whose values the engine hands over as bytes
+    (store.db.RAW_TEXT_TYPE): no column of the database may be of that type, or its values would come
+    back as bytes too; and a page's resources do come back as their stored bytes."""
+    with portal.store.read() as tx:
+        if portal.store.sqlite:
+            pytest.skip("SQLite reads stored JSON as bytes with CAST(... AS BLOB)")
+        cols = tx.conn.exec_driver_sql(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND udt_name = %s",
+            (RAW_TEXT_TYPE,),
+        ).all()
+        assert cols == []
+        page = tx.search("Task", [], count=3, raw=True)
+        assert page.rows and all(isinstance(r.raw, bytes) and json.loads(r.raw) == dict(r) for r in page.rows)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 import sqlalchemy as sa
@@ -81,9 +82,29 @@ def make_engine(url: str | None = None, *, pool_size: int = 10, statement_timeou
 
         return engine
     connect_args = {"options": f"-c statement_timeout={int(statement_timeout_ms)}"} if statement_timeout_ms else {}
-    return sa.create_engine(
+    engine = sa.create_engine(
         url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True, hide_parameters=True, connect_args=connect_args
     )
+    event.listen(engine, "connect", _pg_raw_text)
+    return engine
+
+
+RAW_TEXT_TYPE = "bpchar"
+"""The type stored JSON is read as on PostgreSQL to come back as its bytes (`TxReads.content_of`):
+`content::bpchar` is a cast without work on the server (text and bpchar are binary-coercible), and
+the loader below hands a bpchar value over as the bytes that came, without decoding them to a str
+(which orjson would encode to UTF-8 again to parse it and again to send it). No column of the
+schema is of this type (tests/portal/test_read_path.py checks it)."""
+
+
+def _pg_raw_text(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+    from psycopg.adapt import Loader
+
+    class RawText(Loader):
+        def load(self, data: Any) -> bytes:
+            return bytes(data)
+
+    dbapi_conn.adapters.register_loader(RAW_TEXT_TYPE, RawText)
 
 
 def _sqlite_deadline(engine: Engine, seconds: float) -> None:

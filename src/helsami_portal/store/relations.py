@@ -45,18 +45,26 @@ def items_of_patients(
     took longer than running it."""
     mark = sqltext.mark(tx.conn)
 
-    def marks(n: int) -> str:
-        return sqltext.marks(tx.conn, n)
+    def in_list(n: int) -> str:
+        return sqltext.in_list(tx.conn, n)
 
     in_pools = sorted(pools)
-    pool_part = f"(task.pool || '') IN ({marks(len(in_pools))}) OR " if in_pools else ""
+    pool_part = f"(task.pool || '') {in_list(len(in_pools))} OR " if in_pools else ""
     sql = (
         f"SELECT task.patient, task.status, task.authored, task.id, task.placed_by, task.origin FROM task "
-        f"WHERE task.patient IN ({marks(len(patient_ids))}) AND ("
-        f"(task.status IN ({marks(len(c.OPEN_STATUSES))}) AND ({pool_part}(task.owner || '') = {mark})) "
+        f"WHERE task.patient {in_list(len(patient_ids))} AND ("
+        f"(task.status {in_list(len(c.OPEN_STATUSES))} AND ({pool_part}(task.owner || '') = {mark})) "
         f"OR ((task.owner || '') = {mark} AND task.last_updated >= {mark})) LIMIT {mark}"
     )
-    params = (*patient_ids, *c.OPEN_STATUSES, *in_pools, ref, ref, recent, limit)
+    params = (
+        *sqltext.in_values(tx.conn, patient_ids),
+        *sqltext.in_values(tx.conn, c.OPEN_STATUSES),
+        *(sqltext.in_values(tx.conn, in_pools) if in_pools else ()),
+        ref,
+        ref,
+        recent,
+        limit,
+    )
     return list(tx.conn.exec_driver_sql(sql, params).all())
 
 
@@ -93,10 +101,10 @@ def break_glass_reasons(tx: Tx, practitioner_id: str, patient_ids: Sequence[str]
     m = sqltext.mark(tx.conn)
     sql = (
         "SELECT break_glass.patient, break_glass.reason FROM break_glass "
-        f"WHERE break_glass.practitioner = {m} AND break_glass.patient IN ({sqltext.marks(tx.conn, len(patient_ids))}) "
+        f"WHERE break_glass.practitioner = {m} AND break_glass.patient {sqltext.in_list(tx.conn, len(patient_ids))} "
         f"AND break_glass.expires > {m} ORDER BY break_glass.granted"
     )
-    return tx.conn.exec_driver_sql(sql, (practitioner_id, *patient_ids, now)).all()
+    return tx.conn.exec_driver_sql(sql, (practitioner_id, *sqltext.in_values(tx.conn, patient_ids), now)).all()
 
 
 def add_break_glass(

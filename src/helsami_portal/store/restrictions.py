@@ -18,7 +18,7 @@ def active_consents_of(tx: Tx, patient_ids: Sequence[str]) -> Sequence[Any]:
     m = sqltext.mark(tx.conn)
     sql = (
         "SELECT resource.patient, resource.content FROM resource "
-        f"WHERE resource.rtype = {m} AND resource.patient IN ({sqltext.marks(tx.conn, len(patient_ids))}) "
+        f"WHERE resource.rtype = {m} AND resource.patient {sqltext.in_list(tx.conn, len(patient_ids))} "
         f"AND resource.status = {m}"
     )
-    return tx.conn.exec_driver_sql(sql, ("Consent", *patient_ids, "active")).all()
+    return tx.conn.exec_driver_sql(sql, ("Consent", *sqltext.in_values(tx.conn, patient_ids), "active")).all()

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from itertools import chain
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
@@ -80,6 +81,19 @@ def once_per_ident(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 class AccessLogUnavailable(RuntimeError):
     """The access log could not be written: what was read must not leave (the API answers 503)."""
+
+
+# The access-log insert on PostgreSQL: the rows as one JSON parameter (an array of rows, each the
+# values in the insert's column order), made rows by the server. A multi-row VALUES of 50 rows has 700
+# parameters, which psycopg parses anew at each request (it caches statements of up to 50) and adapts
+# one by one, and the server parses and plans a 3 KB statement each time (about 1.5 against 0.1 ms of
+# the portal's CPU for 50 rows). The same rows and columns; too long a value is refused as before
+# (text assigned to a varchar(n)), a missing one too (NOT NULL).
+_PG_LOG_INSERT = (
+    f"INSERT INTO access_log ({', '.join(alog.COLUMNS)}) SELECT "
+    + ", ".join(f"r->>{i}" for i in range(len(alog.COLUMNS)))
+    + " FROM jsonb_array_elements(%s::jsonb) AS r"
+)
 
 
 _LOG_ROW = operator.itemgetter(*alog.COLUMNS)  # one row's values in the insert's column order
@@ -290,6 +304,9 @@ class Tx(TxReads):
         self._check_writable()
         mark = sqltext.mark(self.conn)
         try:
+            if not self.store.sqlite:
+                self.conn.exec_driver_sql(_PG_LOG_INSERT, (orjson.dumps(list(map(_LOG_ROW, rows))).decode(),))
+                return
             for i in range(0, len(rows), 500):  # one statement per 500 rows keeps under SQLite's bind limit
                 chunk = rows[i : i + 500]
                 self.conn.exec_driver_sql(
@@ -297,6 +314,8 @@ class Tx(TxReads):
                 )
         except sa.exc.DBAPIError as e:
             raise AccessLogUnavailable(type(e.orig).__name__) from None  # never the parameters
+        except orjson.JSONEncodeError:  # a value no database text can hold (a lone surrogate)
+            raise AccessLogUnavailable("JSONEncodeError") from None
 
     def create(self, r: Resource, *, ident: str | None = None, keep_id: bool = False) -> Resource:
         return self.create_many([r], idents=[ident], keep_id=keep_id)[0]

@@ -17,6 +17,7 @@ from . import access_log as alog, sqltext
 from .codec import Resource, loads, stored
 from .columns import DEFAULT_COUNT, LOG_COLS, TALLY_COLS, table_of
 from .cursor import after, bad_cursor, decode_cursor, encode_cursor
+from .db import RAW_TEXT_TYPE
 from .errors import NotFound, VersionNotFound
 from .schema import access_log, event, history, resource, task
 
@@ -29,16 +30,19 @@ class Page:
 
 
 @functools.lru_cache(maxsize=256)
-def _get_many_sql(mark: str, is_task: bool, n: int, as_bytes: bool) -> str:
+def _get_many_sql(mark: str, is_task: bool, n: int) -> str:
     """`get_many`'s look-up of `n` ids (of one type in `resource`, or of Tasks) in the driver's
-    parameter style: the statement SQLAlchemy compiles from the select of `content` by id IN
-    (`as_bytes`: the content as SQLite's bytes, see `TxReads.content_of`)."""
-    marks = ", ".join([mark] * n)
+    parameter style: the statement SQLAlchemy compiles from the select of `content` by id IN, the
+    content as its bytes (see `TxReads.content_of`). On PostgreSQL the ids are one array parameter
+    (`= ANY(%s::text[])`, see `sqltext.in_list`)."""
     table = "task" if is_task else "resource"
-    content = f"CAST({table}.content AS BLOB)" if as_bytes else f"{table}.content"
+    if mark == "%s":
+        in_ids, content = "= ANY(%s::text[])", f"CAST({table}.content AS {RAW_TEXT_TYPE})"
+    else:
+        in_ids, content = f"IN ({', '.join([mark] * n)})", f"CAST({table}.content AS BLOB)"
     if is_task:
-        return f"SELECT {content} FROM task WHERE task.id IN ({marks})"
-    return f"SELECT {content} FROM resource WHERE resource.rtype = {mark} AND resource.id IN ({marks})"
+        return f"SELECT {content} FROM task WHERE task.id {in_ids}"
+    return f"SELECT {content} FROM resource WHERE resource.rtype = {mark} AND resource.id {in_ids}"
 
 
 @functools.lru_cache(maxsize=4)
@@ -62,11 +66,14 @@ class TxReads:
     conn: Connection
 
     def content_of(self, table: sa.Table) -> Any:
-        """The column of a resource's stored JSON to read. On SQLite as bytes (`CAST(... AS
-        BLOB)`, its UTF-8 as stored): decoding JSON from bytes and sending them on as they are
-        costs half what the same from a str does (sqlite3 decodes the text to a str, orjson encodes
-        it to UTF-8 again; 0.20 against 0.44 ms for an inbox page's 50 Tasks)."""
-        return sa.cast(table.c.content, sa.LargeBinary) if self.store.sqlite else table.c.content
+        """The column of a resource's stored JSON to read, as bytes (its UTF-8 as stored): decoding
+        JSON from bytes and sending them on as they are costs half what the same from a str does
+        (the driver decodes the text to a str, orjson encodes it to UTF-8 again; 0.20 against 0.44
+        ms for an inbox page's 50 Tasks on SQLite). SQLite: `CAST(... AS BLOB)`; PostgreSQL:
+        `content::bpchar`, which the engine's loader hands over as bytes (store.db.RAW_TEXT_TYPE)."""
+        if self.store.sqlite:
+            return sa.cast(table.c.content, sa.LargeBinary)
+        return sa.literal_column(f"CAST({table.name}.content AS {RAW_TEXT_TYPE})", sa.LargeBinary)
 
     # -- reads --------------------------------------------------------------------------------
     def get(self, rtype: str, rid: str, *, for_update: bool = False) -> Resource | None:
@@ -128,10 +135,8 @@ class TxReads:
         if len(by_type) > 1 and not by_type.keys() & {"Task", "AuditEvent"} and n_params <= MERGE_PARAMS:
             # Several types of `resource` (an inbox page's includes): one statement, each type's
             # look-up an arm of a UNION ALL in the same order (one round trip instead of one per type).
-            sql = " UNION ALL ".join(
-                _get_many_sql(mark, False, len(ids), self.store.sqlite) for ids in by_type.values()
-            )
-            params = tuple(x for typ, ids in by_type.items() for x in (typ, *sorted(ids)))
+            sql = " UNION ALL ".join(_get_many_sql(mark, False, len(ids)) for ids in by_type.values())
+            params = tuple(x for typ, ids in by_type.items() for x in (typ, *sqltext.in_values(self.conn, sorted(ids))))
             out.extend(decode(r[0]) for r in self.conn.exec_driver_sql(sql, params))
             return out
         for typ, ids in by_type.items():
@@ -143,8 +148,9 @@ class TxReads:
                 continue
             # The statement as text, made once per size (building and compiling the expression with
             # its expanding IN cost more than running it, on an inbox page's includes).
-            params = tuple(sorted(ids)) if typ == "Task" else (typ, *sorted(ids))
-            sql = _get_many_sql(mark, typ == "Task", len(ids), self.store.sqlite)
+            in_ids = sqltext.in_values(self.conn, sorted(ids))
+            params = in_ids if typ == "Task" else (typ, *in_ids)
+            sql = _get_many_sql(mark, typ == "Task", len(ids))
             out.extend(decode(r[0]) for r in self.conn.exec_driver_sql(sql, params))
         return out
 
