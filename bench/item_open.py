@@ -32,6 +32,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import clinic  # noqa: E402
+
 import tui as tui_bench  # noqa: E402
 
 

@@ -34,7 +34,7 @@ from .audit import (
     log_denied as log_denied,
     log_row as log_row,
 )
-from .care import ACTED_ON, basis, break_glass_reason
+from .care import ACTED_ON, basis
 from .disclosure import (
     MASKED_TEXT as MASKED_TEXT,
     Verdict as Verdict,
