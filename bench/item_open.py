@@ -120,6 +120,9 @@ async def measure(
                 out["requests"].append(len(sent) - n)
             await pilot.press("escape")
             await clinic.until(lambda: app.screen is inbox, "back in the inbox")
+            # The inbox catches up on its return (its page, the counts): settled before the next open.
+            await clinic.until(lambda: not [w for w in app.workers if not w.is_finished], "the inbox settled")
+            await asyncio.sleep(0.05)
     await patients.aclose()
     if prof is not None and profile:
         prof.dump_stats(profile)
