@@ -405,3 +405,25 @@ def test_history_of_a_seeded_item_keeps_its_first_version(team: dict[str, Any]) 
     assert [e["resource"]["meta"]["versionId"] for e in hist["entry"]] == ["2", "1"]
     assert lege.get(f"/fhir/Task/{seeded['id']}/_history/1").json()["status"] == "requested"
     lege.op(claimed.json(), "unclaim")
+
+
+def test_a_threads_messages_come_with_their_header_and_a_patients_grants_with_their_holders(
+    team: dict[str, Any],
+) -> None:
+    """`_include=Communication:part-of` carries the thread header with its messages (the item screen
+    reads a thread in one request); `_include=Consent:actor` the people a grant names. Both are in
+    the CapabilityStatement."""
+    lege = team["lege"]
+    thread = new_thread(team["pasient"], team["pool"])
+    tref = f"Communication/{thread['thread']['id']}"
+    r = lege.get("/fhir/Communication", params={"part-of": tref, "_include": "Communication:part-of"})
+    assert r.status_code == 200, r.text
+    modes = {f"{e['resource']['resourceType']}/{e['resource']['id']}": e["search"]["mode"] for e in r.json()["entry"]}
+    assert modes.pop(tref) == "include"
+    assert modes and set(modes.values()) == {"match"}
+    pid = thread["thread"]["subject"]["reference"]
+    r = lege.get("/fhir/Consent", params={"patient": pid, "_include": "Consent:actor"})
+    assert r.status_code == 200, r.text
+    cap = {x["type"]: x for x in lege.get("/fhir/metadata").json()["rest"][0]["resource"]}
+    assert cap["Communication"]["searchInclude"] == ["Communication:part-of"]
+    assert cap["Consent"]["searchInclude"] == ["Consent:actor"]

@@ -268,6 +268,8 @@ DEFS: dict[str, ResourceDef] = {
         ),
         {"sent": "date", "_lastUpdated": "last_updated"},
         [("date", False)],
+        # A message's thread header (`partOf`): a thread's messages and its header in one search.
+        includes={"part-of": Include("part-of", lambda r: [ref_of(x) for x in r.get("partOf") or []])},
         doc="Thread headers and messages",
     ),
     "MedicationRequest": _clinical("MedicationRequest", ("authoredOn",), "medicationCodeableConcept"),
@@ -336,6 +338,17 @@ DEFS: dict[str, ResourceDef] = {
         ),
         {"_lastUpdated": "last_updated"},
         [("last_updated", False)],
+        # Whom a grant is for (`provision.actor`): a patient's proxy grants and their holders in one search.
+        includes={
+            "actor": Include(
+                "actor",
+                lambda r: [
+                    ref_of(a.get("reference"))
+                    for a in (r.get("provision") or {}).get("actor") or []
+                    if isinstance(a, dict)
+                ],
+            )
+        },
     ),
     "AuditEvent": ResourceDef(
         # Stored narrow, one row per patient per request (store.access_log): the columns are its own.

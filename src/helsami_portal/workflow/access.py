@@ -34,7 +34,7 @@ from .audit import (
     log_denied as log_denied,
     log_row as log_row,
 )
-from .care import ACTED_ON, basis, break_glass_reason
+from .care import ACTED_ON, basis
 from .disclosure import (
     MASKED_TEXT as MASKED_TEXT,
     Verdict as Verdict,
@@ -89,15 +89,24 @@ def care_relation(tx: Tx, p: Principal, patient_id: str, *, focus: str = "", thr
 
 
 def check_restriction(
-    tx: Tx, p: Principal, patient_id: str, r: Resource | None, rtype: str, what: str, reason: str
+    tx: Tx,
+    p: Principal,
+    patient_id: str,
+    r: Resource | None,
+    rtype: str,
+    what: str,
+    reason: str,
+    memo: Memo | None = None,
 ) -> str:
     """403 (logged) if the record, or a search of `rtype` as a whole, is restricted for this staff
     member, unless they broke the glass; returns the reason to log. A thin wrapper over the one
-    rule (`decide_patient`, skjerming part); `reason` is the basis already found."""
-    blocked = restricted_for(Memo(tx, p), patient_id, rtype, r)
+    rule (`decide_patient`, skjerming part); `reason` is the basis already found. `memo`: the
+    request's look-ups so far (the patient's restrictions are then read once per request)."""
+    memo = memo or Memo(tx, p)
+    blocked = restricted_for(memo, patient_id, rtype, r)
     if not blocked:
         return reason
-    bg = break_glass_reason(tx, p, patient_id)
+    bg = memo.glass(patient_id)
     if bg is not None:
         return bg
     log_denied(tx, p, patient_id, what, REFUSALS["restricted-record"][1])
@@ -110,13 +119,16 @@ def check_restriction(
     )
 
 
-def require_patient_access(tx: Tx, p: Principal, patient_id: str, rtype: str, what: str, *, focus: str = "") -> str:
+def require_patient_access(
+    tx: Tx, p: Principal, patient_id: str, rtype: str, what: str, *, focus: str = "", memo: Memo | None = None
+) -> str:
     """Check need-to-know for reading `rtype` of a patient; returns the reason to log. A thin
     wrapper over the one rule (`decide_patient`), without skjerming (see `check_restriction`).
 
-    `focus` is the thread (or record) the read is about, when it is about one (see `care_relation`)."""
+    `focus` is the thread (or record) the read is about, when it is about one (see `care_relation`);
+    `memo`, the request's look-ups so far (kept for the decisions on what the search returns)."""
     require_staff(p)
-    v = decide_patient(tx, p, patient_id, rtype, thread=focus, skjerming=False)
+    v = decide_patient(tx, p, patient_id, rtype, memo, thread=focus, skjerming=False)
     if v.allowed:
         return v.basis
     raise refusal(tx, p, v, what)

@@ -112,6 +112,8 @@ def search(store: Store, p: Principal, rtype: str, items: list[tuple[str, str]])
     reasons: dict[str, str] = {}
     hidden_in_sql = False
     with store.read_logged() as tx:
+        # What this request finds out about its patients, from the first check to the last match.
+        memo = access.Memo(tx, p)
         where = list(q.where)
         if rtype == "Task":
             where += access.task_scope(p, q.refs)
@@ -126,18 +128,18 @@ def search(store: Store, p: Principal, rtype: str, items: list[tuple[str, str]])
         elif rtype in PATIENT_SCOPED:
             pid = _single_patient(tx, q)
             thread = q.refs["part-of"][0] if rtype == "Communication" and len(q.refs.get("part-of", [])) == 1 else ""
-            reason = access.require_patient_access(tx, p, pid, rtype, f"{rtype} search", focus=thread)
+            reason = access.require_patient_access(tx, p, pid, rtype, f"{rtype} search", focus=thread, memo=memo)
             if rtype == "Communication":
                 where.append(sa.or_(resource.c.status.notin_(access.DRAFT_STATUSES), resource.c.ref2 == p.ref))
             if rtype in CLINICAL:
                 # A whole type restricted: 403 unless the glass is broken. Single records (and what
                 # hangs from them) are left out, in SQL so that a page stays full.
-                reason = access.check_restriction(tx, p, pid, None, rtype, f"{rtype} search", reason)
+                reason = access.check_restriction(tx, p, pid, None, rtype, f"{rtype} search", reason, memo)
                 if not reason.startswith("break the glass"):
                     hidden_ids = sorted(
                         {
                             ref.split("/", 1)[1]
-                            for x in access.hidden_from(tx, p, pid)
+                            for x in memo.hidden(pid)
                             for ref in x.records | x.follows
                             if ref.startswith(f"{rtype}/")
                         }
@@ -164,7 +166,6 @@ def search(store: Store, p: Principal, rtype: str, items: list[tuple[str, str]])
         )
         if counted is not None:
             page.total = counted
-        memo = access.Memo(tx, p)
         matches, withheld = access.screen(tx, p, page.rows, memo, lookup=rtype == "Patient")
         by_words = rtype == "Task" and any(k.partition(":")[0] == "description" for k, _ in items)
         masked = {str(r["id"]) for r, v in matches if v.masked} if by_words or match else set()

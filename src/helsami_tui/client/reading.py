@@ -247,19 +247,32 @@ class Reading(Transport):
         return InboxItem.from_fhir(await self.get(f"Task/{task_id}"), None, now)
 
     async def thread(self, focus_ref: str) -> Thread:
-        """A thread: its header and every message, oldest first (plus the caller's drafts)."""
+        """A thread: its header and every message, oldest first (plus the caller's drafts).
+
+        One request: the messages with their header included (`_include=Communication:part-of`).
+        The header is read on its own only when it did not come with them (a thread without a
+        message the caller may see), so that its refusal or absence is the portal's own answer."""
         if not focus_ref.startswith("Communication/"):
             raise ValueError(f"not a thread reference: {focus_ref!r}")
-        params = [("part-of", focus_ref), ("_sort", "sent"), ("_count", str(THREAD_PAGE))]
-        header, data = await asyncio.gather(self.get(focus_ref), self.get("Communication", params))
+        params = [
+            ("part-of", focus_ref),
+            ("_sort", "sent"),
+            ("_count", str(THREAD_PAGE)),
+            ("_include", "Communication:part-of"),
+        ]
+        data = await self.get("Communication", params)
+        header: Json | None = None
         messages: list[Json] = []
         for _ in range(MAX_THREAD_PAGES):
-            matches, _inc = split_bundle(data)
+            matches, included = split_bundle(data)
+            header = header or included.get(focus_ref)
             messages.extend(m for m in matches if m.get("resourceType") == "Communication")
             url = _next_link(data)
             if not url:
                 break
             data = await self.get(url)
+        if header is None:
+            header = await self.get(focus_ref)
         return Thread.from_fhir(header, messages)
 
     async def patient(self, patient_id: str, today: dt.date | None = None) -> PatientSummary:
@@ -316,11 +329,13 @@ class Reading(Transport):
     async def proxies(self, patient_id: str, *, today: dt.date | None = None) -> list[Proxy]:
         """Who holds proxy access (fullmakt) for the patient, with relation and level (in the access log)."""
         pref = f"Patient/{patient_id.removeprefix('Patient/')}"
-        consents, people = await asyncio.gather(
-            self.get("Consent", [("patient", pref), ("status", "active"), ("_count", "100")]),
-            self.get("RelatedPerson", [("patient", pref), ("_count", "100")]),
+        # One request: the active grants with the people they name included (`Consent:actor`).
+        data = await self.get(
+            "Consent", [("patient", pref), ("status", "active"), ("_count", "100"), ("_include", "Consent:actor")]
         )
-        return proxies_from(split_bundle(consents)[0], split_bundle(people)[0], today)
+        consents, included = split_bundle(data)
+        people = [r for r in included.values() if r.get("resourceType") == "RelatedPerson"]
+        return proxies_from(consents, people, today)
 
     def break_glass_until(self, patient_id: str, now: dt.datetime) -> dt.datetime | None:
         """When this session's emergency access to the patient ends, if it is in force now."""

@@ -15,7 +15,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.css.query import NoMatches
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from .. import clinical_time
 from ..client.errors import AccessDenied, ClientError, Conflict, PortalError
@@ -25,6 +25,7 @@ from ..i18n import short_date, t
 from ..messages import ItemChanged
 from ..refusals import error_text
 from ..safetext import safe_text
+from ..widgets.footer import Footer
 from .dialogs import TextPrompt
 from .item import ItemScreen
 from .item_text import note_block, notes_newest_first, sparkline, when

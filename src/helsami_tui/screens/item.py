@@ -13,7 +13,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from ..actions import with_ids
 from ..attachments import attachment_line
@@ -25,6 +25,7 @@ from ..i18n import t
 from ..messages import ConnectionState, ItemChanged, ItemGone
 from ..refusals import error_text
 from ..safetext import safe_text
+from ..widgets.footer import Footer
 from .item_text import (
     context_text,
     grouped_results,
@@ -79,12 +80,18 @@ class ItemScreen(ReportsFailures, Screen[None]):
         self._glass_timer: Any = None  # redraws the banner when break-the-glass access ends
         self.start_reply = start_reply
         self.pending: set[Any] = set()  # actions sent to the portal and not answered yet
+        self._loading = False  # the first load has started (from `compose`, or from `on_mount`)
+        self._mounted = asyncio.Event()  # set in `on_mount`: the parts can be drawn
 
     @property
     def happ(self) -> AppHost:
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
+        # The reads leave now, while the screen is built, mounted and first drawn, not after it: each
+        # part is drawn once the screen is mounted and its answer is in (`_drawable`).
+        self._loading = True
+        self.load()
         yield Static(t("app.offline"), id="offline")
         yield Static(Text(t("app.loading")), id="banner")
         yield Static("", id="state")
@@ -94,13 +101,21 @@ class ItemScreen(ReportsFailures, Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self._mounted.set()
         self.query_one("#offline").set_class(not self.happ.online, "shown")
         self.render_state()
-        self.load()
+        if not self._loading:
+            self._loading = True
+            self.load()  # a screen of its own layout (a decision's review) reads once it is mounted
         if self.start_reply:
             self.call_after_refresh(self._start_reply)
 
     # -- loading ------------------------------------------------------------------------------
+    async def _drawable(self) -> None:
+        """Until the screen's widgets are mounted (the reads may start before: see `compose`)."""
+        if not self.is_mounted:
+            await self._mounted.wait()
+
     @work(exclusive=True, group="item", exit_on_error=False)
     async def load(self) -> None:
         try:
@@ -139,6 +154,7 @@ class ItemScreen(ReportsFailures, Screen[None]):
         await asyncio.gather(read_patient(), read_proxies())
         if self.patient is None:
             self.proxies = None  # not shown for a patient the user may not read
+        await self._drawable()
         self.render_banner()
         return pid
 
@@ -155,6 +171,7 @@ class ItemScreen(ReportsFailures, Screen[None]):
                     self.thread = await client.thread(self.item.focus_ref)
             except ClientError as e:
                 self.happ.report(e)
+            await self._drawable()
             self.render_thread()
 
         async def read_clinical() -> None:
@@ -163,6 +180,7 @@ class ItemScreen(ReportsFailures, Screen[None]):
                     self.clinical = await client.clinical(pid, observations=60)
                 except ClientError as e:
                     self.happ.report(e)
+            await self._drawable()
             self.render_context()
 
         await asyncio.gather(self._load_patient(), read_thread(), read_clinical())
