@@ -7,7 +7,9 @@
 bench/portal.py's database (seeded there once). Signed in as three demo users (physician, nurse,
 switchboard), every pool of each, `status=requested` and `status=requested,in-progress`, 50 rows
 with the two includes, as bench/page_profile.py asks; the Bundle's id and timestamp and the
-OperationOutcome's id (new per answer) are left out, keys sorted.
+OperationOutcome's id (new per answer) are left out, keys sorted. `--pages N`: each search's next
+pages too, by its `next` link, up to N pages in all; `--sorts`: each search also sorted by
+`-authored-on` (the keys one way, descending) and by `-priority,authored-on` (both ways).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import asyncio
 import os
 import sys
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 sys.path.insert(0, os.path.dirname(__file__))
 import page_profile
@@ -30,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tasks", type=int, default=20_000)
     ap.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     ap.add_argument("--url", help="this database instead (already seeded), e.g. a copy for the code before a change")
+    ap.add_argument("--pages", type=int, default=1, help="pages of each search, by its next links")
+    ap.add_argument("--sorts", action="store_true", help="also each search in two other orders")
     args = ap.parse_args(argv)
 
     import orjson
@@ -59,23 +63,33 @@ def main(argv: list[str] | None = None) -> int:
                 if not pool.get("id"):
                     continue
                 for status in ("requested", "requested,in-progress"):
-                    query = urlencode(
-                        [
-                            ("owner", f"HealthcareService/{pool['id']}"),
-                            ("status", status),
-                            ("_count", "50"),
-                            ("_include", "Task:focus"),
-                            ("_include", "Task:patient"),
-                        ]
-                    )
-                    st, body = await page_profile.call(app, "GET", "/fhir/Task", query, h)
-                    b = orjson.loads(body)
-                    b.pop("id", None)
-                    b.pop("timestamp", None)
-                    for e in b.get("entry", []):
-                        if e["resource"]["resourceType"] == "OperationOutcome":
-                            e["resource"].pop("id", None)
-                    out.append([user, pool["id"], status, st, b])
+                    for sort in ([], [("_sort", "-authored-on")], [("_sort", "-priority,authored-on")])[
+                        : 3 if args.sorts else 1
+                    ]:
+                        query = urlencode(
+                            [
+                                ("owner", f"HealthcareService/{pool['id']}"),
+                                ("status", status),
+                                ("_count", "50"),
+                                ("_include", "Task:focus"),
+                                ("_include", "Task:patient"),
+                                *sort,
+                            ]
+                        )
+                        for n in range(args.pages):
+                            st, body = await page_profile.call(app, "GET", "/fhir/Task", query, h)
+                            b = orjson.loads(body)
+                            b.pop("id", None)
+                            b.pop("timestamp", None)
+                            for e in b.get("entry", []):
+                                if e["resource"]["resourceType"] == "OperationOutcome":
+                                    e["resource"].pop("id", None)
+                            key = [user, pool["id"], status, *(v for _, v in sort), *([n] if n else [])]
+                            out.append([*key, st, b])
+                            nxt = [x["url"] for x in b.get("link", []) if x.get("relation") == "next"]
+                            if not nxt:
+                                break
+                            query = urlsplit(nxt[0]).query
         return out
 
     sys.stdout.write(orjson.dumps(asyncio.run(run()), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode())

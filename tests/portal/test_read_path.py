@@ -235,3 +235,28 @@ def test_no_column_is_of_the_type_stored_json_is_read_as_bytes_through(portal: E
             assert cols == []
         page = tx.search("Task", [], count=3, raw=True)
         assert page.rows and all(isinstance(r.raw, bytes) and json.loads(r.raw) == dict(r) for r in page.rows)
+
+
+@pytest.mark.parametrize("sort", ["-authored-on", "-priority,authored-on", "priority,-_lastUpdated"])
+def test_paging_an_inbox_gives_each_item_once_in_the_asked_order(sign_in: Any, sort: str) -> None:
+    """Page by page along the `next` links (several statuses: one index-ordered read per status,
+    merged), the items are those of one long page, in the same order, none twice."""
+    lege = sign_in("lege")
+    pools = [p for p in lege.get("/fhir/$pools").json()["pools"] if p.get("id")]
+    pool = max(pools, key=lambda p: p["waiting"])
+    params = [("owner", f"HealthcareService/{pool['id']}"), ("status", "requested,in-progress"), ("_sort", sort)]
+    whole = lege.get("/fhir/Task", params=[*params, ("_count", "40")])
+    assert whole.status_code == 200, whole.text
+    expected = [e["resource"]["id"] for e in whole.json()["entry"] if e["search"]["mode"] == "match"]
+    assert len(expected) > 6, pool  # enough for several pages
+    seen: list[str] = []
+    r = lege.get("/fhir/Task", params=[*params, ("_count", "3")])
+    while len(seen) < len(expected):
+        assert r.status_code == 200, r.text
+        seen += [e["resource"]["id"] for e in r.json()["entry"] if e["search"]["mode"] == "match"]
+        nxt = [x["url"] for x in r.json().get("link", []) if x["relation"] == "next"]
+        if not nxt:
+            break
+        r = lege.get(nxt[0])
+    assert seen[: len(expected)] == expected
+    assert len(set(seen)) == len(seen)
