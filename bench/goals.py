@@ -176,8 +176,9 @@ def load_rows(report: dict[str, Any]) -> list[Row]:
                 f"{items_s:.1f}/s; {p99:.0f}; {wasted:.1f} %" if p99 is not None else f"{items_s:.1f}/s",
                 "",
                 "",
-                "≥ 40/s; ≤ 200; ≤ 5 %",
-                items_s >= 40 and p99 is not None and p99 <= 200 and wasted <= 5,
+                "50 staff: ≥ 40/s; ≤ 200; ≤ 5 %",
+                # The goal is for 50 staff: a smaller run (bench/run.py --quick) is shown, not judged.
+                (items_s >= 40 and p99 is not None and p99 <= 200 and wasted <= 5) if ld["staff"] >= 50 else None,
             )
         )
     return out

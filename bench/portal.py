@@ -120,11 +120,23 @@ def _fresh_id(v: Any) -> Any:
     return uuid.uuid4().hex
 
 
+def _fresh_value(v: Any) -> Any:
+    """`v` with fresh ids: a generated id itself, or the ids in rows passed as one JSON array (the
+    access log's rows on PostgreSQL: `INSERT ... SELECT ... FROM jsonb_array_elements(%s)`)."""
+    if isinstance(v, str) and v.startswith("[["):
+        try:
+            rows = json.loads(v)
+        except ValueError:
+            return v
+        return json.dumps([[_fresh_id(x) for x in row] for row in rows])
+    return _fresh_id(v)
+
+
 def _fresh(params: Any) -> Any:
     """The parameters with a fresh id for each generated one, for an INSERT."""
     if isinstance(params, dict):
-        return {k: _fresh_id(v) for k, v in params.items()}
-    return tuple(_fresh_id(v) for v in params)
+        return {k: _fresh_value(v) for k, v in params.items()}
+    return tuple(_fresh_value(v) for v in params)
 
 
 def replay(engine: Any, statements: list[tuple[str, Any, bool]], requests: int) -> list[float]:
