@@ -9,15 +9,20 @@ second time a year ahead and in the other time zone.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import time_machine
+
+if TYPE_CHECKING:
+    from helsami_portal.embedded import EmbeddedPortal
 
 # A Wednesday morning in Oslo, in working hours (07:30 UTC = 08:30 CET).
 REFERENCE = dt.datetime(2026, 11, 25, 7, 30, tzinfo=dt.UTC)
@@ -149,14 +154,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason="PostgreSQL on 127.0.0.1:5432 is not running"))
 
 
-@pytest.fixture(scope="session")
-def blns() -> list[str]:
+# The Big List of Naughty Strings (MIT, tests/corpora/blns.LICENSE), kept with the tests so that a
+# clone anywhere runs every test that uses it.
+BLNS_PATH = Path(__file__).resolve().parent / "corpora" / "blns.json"
+
+
+def blns_strings() -> list[str]:
+    """Every string of the Big List of Naughty Strings."""
     import json
 
-    path = Path(__file__).resolve().parents[1].parent / "shared" / "corpora" / "blns.json"
-    if not path.exists():
-        pytest.skip(f"the Big List of Naughty Strings is not at {path}")
-    return list(json.loads(path.read_text(encoding="utf-8")))
+    data = json.loads(BLNS_PATH.read_text(encoding="utf-8"))
+    assert isinstance(data, list) and data
+    return [s for s in data if isinstance(s, str)]
+
+
+@pytest.fixture(scope="session")
+def blns() -> list[str]:
+    return blns_strings()
 
 
 def make_pg_database() -> tuple[str, str]:
@@ -174,6 +188,28 @@ def drop_pg_database(name: str) -> None:
 
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.contextmanager
+def own_seeded_portal(
+    kind: str, tmp_path_factory: pytest.TempPathFactory, label: str, *, patients: int, tasks: int
+) -> Iterator[EmbeddedPortal]:
+    """A portal of a module's own on `kind` ("sqlite" or "postgres"), seeded from SEED with
+    `patients` and `tasks`, no background jobs; its database is dropped afterwards."""
+    from helsami_portal.embedded import EmbeddedPortal
+
+    name = None
+    if kind == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp(label) / 'portal.sqlite3'}"
+    else:
+        url, name = make_pg_database()
+    p = EmbeddedPortal(url, demo=True, seed=True, seed_value=SEED, patients=patients, tasks=tasks, run_jobs=False)
+    try:
+        with p:
+            yield p
+    finally:
+        if name:
+            drop_pg_database(name)
 
 
 @pytest.fixture(scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -11,7 +11,7 @@ import pytest
 
 from helsami_portal.embedded import EmbeddedPortal
 
-from ..conftest import SEED, drop_pg_database, make_pg_database
+from ..conftest import own_seeded_portal
 from .conftest import Api, device_sign_in
 
 CALLERS = 16
@@ -19,18 +19,8 @@ CALLERS = 16
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def own_portal(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPortal]:
-    name = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('claimnext') / 'portal.sqlite3'}"
-    else:
-        url, name = make_pg_database()
-    p = EmbeddedPortal(url, demo=True, seed=True, seed_value=SEED, patients=40, tasks=200, run_jobs=False)
-    try:
-        with p:
-            yield p
-    finally:
-        if name:
-            drop_pg_database(name)
+    with own_seeded_portal(request.param, tmp_path_factory, "claimnext", patients=40, tasks=200) as p:
+        yield p
 
 
 def _api(portal: EmbeddedPortal, user: str) -> Api:

@@ -12,23 +12,13 @@ import sqlalchemy as sa
 from helsami_portal.embedded import EmbeddedPortal
 from helsami_portal.store.schema import history, resource, task
 
-from ..conftest import SEED, drop_pg_database, make_pg_database
+from ..conftest import own_seeded_portal
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def portal(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPortal]:
-    name = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('versions') / 'portal.sqlite3'}"
-    else:
-        url, name = make_pg_database()
-    p = EmbeddedPortal(url, demo=True, seed=True, seed_value=SEED, patients=20, tasks=30, run_jobs=False)
-    try:
-        with p:
-            yield p
-    finally:
-        if name:
-            drop_pg_database(name)
+    with own_seeded_portal(request.param, tmp_path_factory, "versions", patients=20, tasks=30) as p:
+        yield p
 
 
 def _never_changed(portal: EmbeddedPortal, rtype: str) -> str:

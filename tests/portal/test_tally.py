@@ -20,23 +20,13 @@ from helsami_portal.store import tally
 from helsami_portal.store.schema import account, task
 from helsami_portal.workflow import absence, inbox, reads, safety_net
 
-from ..conftest import SEED, drop_pg_database, make_pg_database
+from ..conftest import SEED, own_seeded_portal
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def small_portal(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPortal]:
-    name = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('tally') / 'portal.sqlite3'}"
-    else:
-        url, name = make_pg_database()
-    p = EmbeddedPortal(url, demo=True, seed=True, seed_value=SEED, patients=40, tasks=150, run_jobs=False)
-    try:
-        with p:
-            yield p
-    finally:
-        if name:
-            drop_pg_database(name)
+    with own_seeded_portal(request.param, tmp_path_factory, "tally", patients=40, tasks=150) as p:
+        yield p
 
 
 def _staff(portal: EmbeddedPortal) -> list[Principal]:

@@ -1,7 +1,7 @@
 """Hostile content, end to end, in a real pty: nothing a patient writes may reach the terminal as a
 control sequence, crash the app, or be read as markup.
 
-Every string of ../shared/corpora/blns.json plus hostile markup and escape sequences is sent as
+Every string of tests/corpora/blns.json plus hostile markup and escape sequences is sent as
 patient messages (subjects and texts) through the patient API of a portal on a SQLite file. Then
 the installed `helsami-tui demo --db <that file>` runs with its stdin/stdout/stderr on a real
 pseudo-terminal (120x40); the test pages through the inbox that carries the hostile subjects,
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import fcntl
-import json
 import os
 import re
 import select
@@ -35,13 +34,13 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.conftest import blns_strings
 from tests.waiting import WAIT, wait_until
 
 from .test_e2e_tmux import app_command, isolated_env
 
 pytestmark = pytest.mark.slow
 
-BLNS = Path(__file__).resolve().parents[2].parent / "shared" / "corpora" / "blns.json"
 COLS, ROWS = 120, 60
 BATCH = 20
 
@@ -94,12 +93,6 @@ class Recording:
     @property
     def text(self) -> str:
         return self.raw.decode("utf-8", errors="replace")
-
-
-def blns_strings() -> list[str]:
-    if not BLNS.exists():
-        pytest.skip(f"the Big List of Naughty Strings is not at {BLNS}")
-    return [s for s in json.loads(BLNS.read_text(encoding="utf-8")) if isinstance(s, str)]
 
 
 def post_everything(

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
-from pathlib import Path
 
 import pytest
 from rich.style import Style
@@ -31,8 +29,7 @@ from helsami_tui.theme import (
     register_themes,
 )
 from helsami_tui.widgets.safe import safe_content
-
-BLNS_PATH = Path(__file__).parents[2].parent / "shared" / "corpora" / "blns.json"
+from tests.conftest import blns_strings
 
 HOSTILE_MARKUP = [
     "[link=http://x]y",
@@ -115,20 +112,12 @@ def is_subsequence(needle: str, haystack: str) -> bool:
     return all(ch in it for ch in needle)
 
 
-def load_blns() -> list[str]:
-    if not BLNS_PATH.exists():
-        pytest.skip(f"Big List of Naughty Strings not found at {BLNS_PATH}")
-    data = json.loads(BLNS_PATH.read_text(encoding="utf-8"))
-    assert isinstance(data, list) and data
-    return [s for s in data if isinstance(s, str)]
-
-
 # ---------------------------------------------------------------------- pure function
 
 
 @pytest.mark.parametrize("multiline", [True, False])
 def test_blns_every_string_is_neutralised_and_preserved(multiline: bool) -> None:
-    for s in load_blns():
+    for s in blns_strings():
         text = safe_text(s, multiline=multiline)
         assert isinstance(text, Text)
         out = text.plain
