@@ -51,6 +51,7 @@ from .roles import (
     break_the_glass as break_the_glass,
     can_see_task as can_see_task,
     forbidden as forbidden,
+    in_own_inboxes,
     require_role as require_role,
     require_staff as require_staff,
     require_task_access as require_task_access,
@@ -233,13 +234,15 @@ def decide(
         return Verdict(True, pid, "patient look-up")
     if rtype == "Task":
         acted = acted_on is not None and r.get("id") == acted_on.get("id")
-        if not acted and not can_see_task(p, now if now is not None and now.get("id") == r.get("id") else r):
+        # The caller is staff with an inbox role (checked above): `can_see_task`'s membership part.
+        if not acted and not in_own_inboxes(p, now if now is not None and now.get("id") == r.get("id") else r):
             return no("not-inbox-member")
-        masked = restricted(memo.hidden(pid), r) and memo.glass(pid) is None
+        hidden = memo.hidden(pid)
+        masked = bool(hidden) and restricted(hidden, r) and memo.glass(pid) is None
         return Verdict(True, pid, "inbox item in own pool", masked=masked)
     if is_draft(r) and ref_of(r.get("sender")) != p.ref:
         return no("draft-author-only")
-    return decide_patient(
+    return _decide_patient(
         tx,
         p,
         pid,
@@ -248,6 +251,7 @@ def decide(
         thread=thread_of(r),
         record=r,
         acted_on=acted_on is not None and bool(pid) and patient_of(acted_on) == pid,
+        skjerming=True,
     )
 
 
@@ -256,7 +260,7 @@ def restricted_for(memo: Memo, pid: str, rtype: str, record: Resource | None) ->
     the caller of `memo`, before break-the-glass."""
     hidden = memo.hidden(pid)
     if record is not None:
-        return restricted(hidden, record)
+        return bool(hidden) and restricted(hidden, record)
     return any(rtype in x.classes for x in hidden)
 
 
@@ -276,19 +280,39 @@ def decide_patient(
     `record` of `rtype` of patient `pid`, or (without `record`) for reading `rtype` of the patient
     as a whole (a search). `thread`: the thread a message read is about. `acted_on`: the caller has
     just acted on an item of this patient (see `decide`)."""
+    if not p.is_staff:
+        return Verdict(False, pid, refusal="staff-only")
+    if not p.has_role(*INBOX_ROLES):
+        return Verdict(False, pid, refusal="role-no-patient-data")
+    return _decide_patient(
+        tx, p, pid, rtype, memo, thread=thread, record=record, acted_on=acted_on, skjerming=skjerming
+    )
+
+
+def _decide_patient(
+    tx: Tx,
+    p: Principal,
+    pid: str,
+    rtype: str,
+    memo: Memo | None,
+    *,
+    thread: str,
+    record: Resource | None,
+    acted_on: bool,
+    skjerming: bool,
+) -> Verdict:
+    """`decide_patient` after its first two questions (staff, an inbox role), which `decide` has
+    answered already for every resource it hands on."""
     memo = memo or Memo(tx, p)
 
     def no(code: str) -> Verdict:
         return Verdict(False, pid, refusal=code)
 
-    if not p.is_staff:
-        return no("staff-only")
-    if not p.has_role(*INBOX_ROLES):
-        return no("role-no-patient-data")
-    if rtype in CLINICAL and not p.has_role(*CLINICAL_ROLES):
+    clinical = p.has_role(*CLINICAL_ROLES)
+    if rtype in CLINICAL and not clinical:
         return no("role-no-clinical-data")
     # The switchboard routes, it does not treat: its items open their own threads, not the patient's others.
-    thread_only = rtype == "Communication" and not p.has_role(*CLINICAL_ROLES)
+    thread_only = rtype == "Communication" and not clinical
     basis = memo.care(pid, thread, thread_only=True) if thread_only else memo.care(pid)
     if basis is None and rtype == "Communication" and pid and thread and not thread_only:
         # An item the caller placed themself (a call they registered) opens its own thread, alone.

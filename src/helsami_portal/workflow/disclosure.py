@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..fhir import narrative
 from ..fhir.outcome import REASON_SYSTEM
@@ -19,9 +18,9 @@ Resource = dict[str, Any]
 MASKED_TEXT = "Skjermet innhold"
 
 
-@dataclass(frozen=True)
-class Verdict:
-    """The decision on one resource for one principal."""
+class Verdict(NamedTuple):
+    """The decision on one resource for one principal (immutable; a named tuple, made about four
+    times faster than a frozen dataclass, once per resource a page returns)."""
 
     allowed: bool
     patient: str = ""  # whose data it is: the access log entry goes to this patient

@@ -79,6 +79,9 @@ class Memo:
     def hidden(self, pid: str) -> list[Restriction]:
         if not pid:
             return []
-        if pid not in self._restrictions:
-            self._restrictions[pid] = restrictions(self.tx, pid)
-        return [r for r in self._restrictions[pid] if self.p.ref not in r.team]
+        found = self._restrictions.get(pid)
+        if found is None:
+            found = self._restrictions[pid] = restrictions(self.tx, pid)
+        if not found:  # most patients: no restriction (no new list per resource)
+            return []
+        return [r for r in found if self.p.ref not in r.team]
