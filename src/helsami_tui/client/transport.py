@@ -8,6 +8,7 @@ import datetime as dt
 import inspect
 import logging
 import random
+import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Self
@@ -76,7 +77,7 @@ class Transport:
         self._owns_http = http is None
         self.http = http or httpx.AsyncClient(
             timeout=self.timeout,
-            transport=transport,
+            transport=transport or _TlsWhenNeeded(),
             follow_redirects=False,
             headers={"User-Agent": f"helsami-tui/{__version__}", "Accept": FHIR_JSON},
         )
@@ -224,6 +225,30 @@ class Transport:
     async def get(self, path_or_url: str, params: Any = None) -> Json:
         """GET any address of the portal's FHIR API (relative to /fhir, or absolute) as JSON."""
         return await self._json("GET", self.url(path_or_url), params=params)
+
+
+class _TlsWhenNeeded(httpx.AsyncBaseTransport):
+    """httpx's own transport, with its TLS context (and the CA bundle it loads, 40-50 ms at start-up)
+    built only when an https request is first sent. An http:// request goes through a transport
+    whose TLS context has no CA at all and still requires a verified certificate and host name, so
+    it can never carry a TLS connection; every https:// request goes through httpx's default
+    transport, as strict as without this class."""
+
+    def __init__(self) -> None:
+        self._plain = httpx.AsyncHTTPTransport(verify=ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
+        self._tls: httpx.AsyncHTTPTransport | None = None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.scheme == "http":
+            return await self._plain.handle_async_request(request)
+        if self._tls is None:
+            self._tls = httpx.AsyncHTTPTransport()
+        return await self._tls.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._plain.aclose()
+        if self._tls is not None:
+            await self._tls.aclose()
 
 
 # -- helpers -------------------------------------------------------------------------------------
