@@ -203,7 +203,11 @@ async def test_an_item_opens_in_one_round_of_parallel_requests(demo_portal: Embe
         assert paths.count(wanted) == 2, (wanted, log)  # sent once, answered once
     # Nothing read on its own that another request carried: the header, the proxies' people.
     assert f"/fhir/{item.focus_ref}" not in paths and "/fhir/RelatedPerson" not in paths, log
-    assert len([e for e in log if e[0] == "sent"]) == 7, log
+    # Seven requests of the item's own. The inbox behind it may read ahead in its list (`/fhir/Task`)
+    # or renew its event stream meanwhile: those are the list's, not the item's (seen in CI: the
+    # inbox's next page left in the same moment as the Enter).
+    inbox_own = ("/fhir/Task", "/fhir/$events")
+    assert len([e for e in log if e[0] == "sent" and e[1] not in inbox_own]) == 7, log
     opening = [
         e
         for e in log
