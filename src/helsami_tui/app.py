@@ -19,7 +19,7 @@ from .client.errors import AccessDenied, ClientError, Conflict, NotSignedIn, Off
 from .client.events import Event, follow_events
 from .client.models import InboxItem, Me
 from .config import Settings
-from .failures import conflict_text, describe_error, drop_request
+from .failures import conflict_text, describe_error, drop_request, unreported
 from .host import AppHost, ItemCall, report_failed_worker
 from .i18n import current_language, language_name, set_language, t
 from .keys import apply_keymap
@@ -176,7 +176,7 @@ class HelsamiApp(ShellApp):
             # The first page of the inbox it opens in goes out as soon as the inboxes answer,
             # while the screen is being built (it waited for the screen's first layout).
             first = asyncio.ensure_future(opening_page(self.client, pools, self.size.height, self.now()))
-            first.add_done_callback(lambda f: f.cancelled() or f.exception())  # a failure is the screen's to report
+            unreported(first)  # a failure is the screen's to report
             self.push_screen(InboxScreen(pools=pools, first_page=first))
             # Only inbox users follow the stream: for others every event would be a refused read.
             self._event_task = asyncio.create_task(self._follow())

@@ -21,6 +21,12 @@ def describe_error(e: Exception) -> str:
 def drop_request(future: asyncio.Future[Any]) -> None:
     """Cancel a request not needed after all; its failure, if it failed already, is not reported."""
     future.cancel()
+    unreported(future)
+
+
+def unreported(future: asyncio.Future[Any]) -> None:
+    """Retrieve the request's failure when it ends, so that asyncio does not log it: whoever awaits
+    the request reports it (or it was dropped)."""
     future.add_done_callback(lambda f: f.cancelled() or f.exception())
 
 

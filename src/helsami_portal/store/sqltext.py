@@ -38,7 +38,12 @@ def in_list(conn: Connection, n: int) -> str:
     time (0.1–0.2 ms each), and their text changed with the number of values, so the server never
     kept a prepared plan of them. PostgreSQL plans `= ANY(array)` as it plans `IN (...)` (the same
     index conditions)."""
-    return "= ANY(%s::text[])" if mark(conn) == "%s" else f"IN ({marks(conn, n)})"
+    return in_list_for(mark(conn), n)
+
+
+def in_list_for(m: str, n: int) -> str:
+    """`in_list` for the driver whose placeholder is `m` (`mark`), for statements made once per shape."""
+    return "= ANY(%s::text[])" if m == "%s" else f"IN ({_marks(m, n)})"
 
 
 def in_values(conn: Connection, values: Sequence[str]) -> tuple[Any, ...]:

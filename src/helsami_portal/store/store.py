@@ -116,15 +116,13 @@ def _update_sql(mark: str, table: str, names: tuple[str, ...], keys: tuple[str, 
     return f"UPDATE {table} SET {sets} WHERE {where}"
 
 
+_HISTORY_COLUMNS = ("rtype", "id", "version_id", "last_updated", "content")
+
+
 @functools.lru_cache(maxsize=64)
 def _insert_sql(mark: str, table: str, names: tuple[str, ...]) -> str:
+    """One row into `table` (its `names` columns), in the driver's parameter style."""
     return f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join([mark] * len(names))})"
-
-
-@functools.lru_cache(maxsize=4)
-def _history_insert(mark: str) -> str:
-    marks = ", ".join([mark] * 5)
-    return f"INSERT INTO history (rtype, id, version_id, last_updated, content) VALUES ({marks})"
 
 
 @functools.lru_cache(maxsize=4)
@@ -416,7 +414,9 @@ class Tx(TxReads):
             raise VersionConflict(rtype, rid, current)
         if rtype == "Task":
             self.tally.add(old_cols, cols)
-        self.conn.exec_driver_sql(_history_insert(mark), (rtype, rid, new_version, self.now, content))
+        self.conn.exec_driver_sql(
+            _insert_sql(mark, "history", _HISTORY_COLUMNS), (rtype, rid, new_version, self.now, content)
+        )
         if rtype in AUTH_TYPES:
             self.bump_auth_epoch()
         return r

@@ -36,13 +36,15 @@ def _get_many_sql(mark: str, is_task: bool, n: int) -> str:
     content as its bytes (see `TxReads.content_of`). On PostgreSQL the ids are one array parameter
     (`= ANY(%s::text[])`, see `sqltext.in_list`)."""
     table = "task" if is_task else "resource"
-    if mark == "%s":
-        in_ids, content = "= ANY(%s::text[])", f"CAST({table}.content AS {RAW_TEXT_TYPE})"
-    else:
-        in_ids, content = f"IN ({', '.join([mark] * n)})", f"CAST({table}.content AS BLOB)"
+    in_ids, content = sqltext.in_list_for(mark, n), _content_as_bytes(table, sqlite=mark != "%s")
     if is_task:
         return f"SELECT {content} FROM task WHERE task.id {in_ids}"
     return f"SELECT {content} FROM resource WHERE resource.rtype = {mark} AND resource.id {in_ids}"
+
+
+def _content_as_bytes(table: str, *, sqlite: bool) -> str:
+    """The SQL of `table`'s stored JSON read as its bytes (see `TxReads.content_of`)."""
+    return f"CAST({table}.content AS {'BLOB' if sqlite else RAW_TEXT_TYPE})"
 
 
 @functools.lru_cache(maxsize=4)
@@ -73,7 +75,7 @@ class TxReads:
         `content::bpchar`, which the engine's loader hands over as bytes (store.db.RAW_TEXT_TYPE)."""
         if self.store.sqlite:
             return sa.cast(table.c.content, sa.LargeBinary)
-        return sa.literal_column(f"CAST({table.name}.content AS {RAW_TEXT_TYPE})", sa.LargeBinary)
+        return sa.literal_column(_content_as_bytes(table.name, sqlite=False), sa.LargeBinary)
 
     # -- reads --------------------------------------------------------------------------------
     def get(self, rtype: str, rid: str, *, for_update: bool = False) -> Resource | None:

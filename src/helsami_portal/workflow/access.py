@@ -237,8 +237,7 @@ def decide(
         # The caller is staff with an inbox role (checked above): `can_see_task`'s membership part.
         if not acted and not in_own_inboxes(p, now if now is not None and now.get("id") == r.get("id") else r):
             return no("not-inbox-member")
-        hidden = memo.hidden(pid)
-        masked = bool(hidden) and restricted(hidden, r) and memo.glass(pid) is None
+        masked = restricted(memo.hidden(pid), r) and memo.glass(pid) is None
         return Verdict(True, pid, "inbox item in own pool", masked=masked)
     if is_draft(r) and ref_of(r.get("sender")) != p.ref:
         return no("draft-author-only")
@@ -260,7 +259,7 @@ def restricted_for(memo: Memo, pid: str, rtype: str, record: Resource | None) ->
     the caller of `memo`, before break-the-glass."""
     hidden = memo.hidden(pid)
     if record is not None:
-        return bool(hidden) and restricted(hidden, record)
+        return restricted(hidden, record)
     return any(rtype in x.classes for x in hidden)
 
 
