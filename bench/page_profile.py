@@ -2,7 +2,8 @@
 
     python bench/page_profile.py [--tasks 20000] [--db sqlite|postgres] [--requests 400] [--top 40] [--query inbox|app]
 
-The database is bench/portal.py's (seeded there once). The app is called directly as an ASGI
+The database is bench/portal.py's (seeded there once). The app, built as a served process builds it
+(`api.factory.app_from_env`), is called directly as an ASGI
 callable (no HTTP, no server), signed in as the demo physician, on the fullest pool; its worker
 thread hops run inline so that cProfile sees the whole request. `--query inbox` (default): the brief's
 inbox page (50 rows, `status=requested`, by owner); `--query app`: the terminal app's own list page
@@ -101,16 +102,16 @@ def main(argv: list[str] | None = None) -> int:
 
     import orjson
 
-    from helsami_portal.api.app import create_app
+    from helsami_portal.api import factory
     from helsami_portal.api.settings import Settings
-    from helsami_portal.store.db import make_engine
-    from helsami_portal.store.store import Store
 
     url = args.url or bench_portal.db_url(args.db, args.tasks)
     if not args.url:
         bench_portal.ensure_seeded(url, args.tasks)
-    store = Store(make_engine(url))
-    app = create_app(store, Settings(issuer="http://127.0.0.1", embedded_demo=True, run_jobs=False))
+    # Built as each process of `helsami-portal serve` builds it (api.factory, its settings as JSON).
+    settings = Settings(issuer="http://127.0.0.1", embedded_demo=True, run_jobs=False, db=url)
+    os.environ[factory.SETTINGS_ENV] = settings.model_dump_json()
+    app = factory.app_from_env()
     app.state.portal.tokens.keys.ensure()
     print(f"load average at start: {os.getloadavg()[0]:.2f}")
 
