@@ -1,10 +1,13 @@
 """Where the CPU of one inbox page goes: N first pages through the ASGI app in-process, profiled.
 
-    python bench/page_profile.py [--tasks 20000] [--db sqlite|postgres] [--requests 400] [--top 40]
+    python bench/page_profile.py [--tasks 20000] [--db sqlite|postgres] [--requests 400] [--top 40] [--query inbox|app]
 
-The database is bench/portal.py's (seeded there once). The app is called directly as an ASGI
+The database is bench/portal.py's (seeded there once). The app, built as a served process builds it
+(`api.factory.app_from_env`), is called directly as an ASGI
 callable (no HTTP, no server), signed in as the demo physician, on the fullest pool; its worker
-thread hops run inline so that cProfile sees the whole request. Prints the wall time per page
+thread hops run inline so that cProfile sees the whole request. `--query inbox` (default): the brief's
+inbox page (50 rows, `status=requested`, by owner); `--query app`: the terminal app's own list page
+(100 rows, two statuses, sorted, `_total=accurate`, as bench/counts.py asks for it). Prints the wall time per page
 unprofiled (with the hops, and inline), then the profile's top functions by cumulative and by own time.
 """
 
@@ -13,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import io
 import os
 import pstats
@@ -90,21 +94,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--cpu", action="store_true", help="profile CPU time (time.process_time), not wall time: waits on disk left out"
     )
+    ap.add_argument(
+        "--query", choices=["inbox", "app"], default="inbox", help="the brief's inbox page or the app's own list page"
+    )
     ap.add_argument("--url", help="this database instead (already seeded), e.g. a copy for the code before a change")
     args = ap.parse_args(argv)
 
     import orjson
 
-    from helsami_portal.api.app import create_app
+    from helsami_portal.api import factory
     from helsami_portal.api.settings import Settings
-    from helsami_portal.store.db import make_engine
-    from helsami_portal.store.store import Store
 
     url = args.url or bench_portal.db_url(args.db, args.tasks)
     if not args.url:
         bench_portal.ensure_seeded(url, args.tasks)
-    store = Store(make_engine(url))
-    app = create_app(store, Settings(issuer="http://127.0.0.1", embedded_demo=True, run_jobs=False))
+    # Built as each process of `helsami-portal serve` builds it (api.factory, its settings as JSON).
+    settings = Settings(issuer="http://127.0.0.1", embedded_demo=True, run_jobs=False, db=url)
+    os.environ[factory.SETTINGS_ENV] = settings.model_dump_json()
+    app = factory.app_from_env()
     app.state.portal.tokens.keys.ensure()
     print(f"load average at start: {os.getloadavg()[0]:.2f}")
 
@@ -116,15 +123,17 @@ def main(argv: list[str] | None = None) -> int:
         st, body = await call(app, "GET", "/fhir/$pools", "", h)
         pools = orjson.loads(body)["pools"]
         pool = max((p for p in pools if p.get("id")), key=lambda p: p["waiting"])
-        query = urlencode(
-            [
-                ("owner", f"HealthcareService/{pool['id']}"),
-                ("status", "requested"),
-                ("_count", "50"),
-                ("_include", "Task:focus"),
-                ("_include", "Task:patient"),
+        if args.query == "app":  # the terminal app's first page (bench/counts.py)
+            params = [
+                ("pool", f"HealthcareService/{pool['id']}"),
+                ("status", "requested,in-progress"),
+                ("_sort", "priority,authored-on"),
+                ("_count", "100"),
+                ("_total", "accurate"),
             ]
-        )
+        else:
+            params = [("owner", f"HealthcareService/{pool['id']}"), ("status", "requested"), ("_count", "50")]
+        query = urlencode([*params, ("_include", "Task:focus"), ("_include", "Task:patient")])
 
         async def pages(n: int) -> list[float]:
             times = []
@@ -138,13 +147,31 @@ def main(argv: list[str] | None = None) -> int:
         await pages(20)  # warm
         hop = await pages(args.requests)
         inline_threads()
+        gc_time = [0.0, 0.0, 0.0]  # CPU in the collector, by generation
+        gc_runs = [0, 0, 0]
+        gc_start = [0.0]
+
+        def on_gc(phase: str, info: dict[str, int]) -> None:
+            if phase == "start":
+                gc_start[0] = time.process_time()
+            else:
+                gc_time[info["generation"]] += time.process_time() - gc_start[0]
+                gc_runs[info["generation"]] += 1
+
+        gc.callbacks.append(on_gc)
         cpu0 = time.process_time()
         flat = await pages(args.requests)
         cpu = (time.process_time() - cpu0) / args.requests
+        gc.callbacks.remove(on_gc)
         print(
             f"page p50 {statistics.median(hop) * 1e3:.2f} ms with thread hops, "
             f"{statistics.median(flat) * 1e3:.2f} ms inline, CPU {cpu * 1e3:.2f} ms per page inline "
-            f"({args.requests} requests, pool of {pool['waiting']:,}, load average {os.getloadavg()[0]:.2f})"
+            f"({args.query} page, {args.requests} requests, pool of {pool['waiting']:,}, load average {os.getloadavg()[0]:.2f})"
+        )
+        print(
+            f"GC {sum(gc_time) / args.requests * 1e3:.2f} ms per page (generation 0/1/2: "
+            + " / ".join(f"{n} runs {t * 1e3:.0f} ms" for n, t in zip(gc_runs, gc_time, strict=True))
+            + f"; {len(gc.get_objects())} tracked objects, {gc.get_freeze_count()} frozen)"
         )
         if not args.top and not args.out:
             return

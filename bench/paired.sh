@@ -12,6 +12,6 @@ requests=${3:-300}
 shift $(( $# < 3 ? $# : 3 ))
 py=${PYTHON:-$here/.venv/bin/python}
 for i in $(seq "$pairs"); do
-  printf 'before: '; PYTHONPATH=$base "$py" "$here/bench/page_profile.py" --top 0 --requests "$requests" ${BEFORE_URL:+--url "$BEFORE_URL"} "$@" | grep 'CPU'
-  printf 'after:  '; "$py" "$here/bench/page_profile.py" --top 0 --requests "$requests" ${AFTER_URL:+--url "$AFTER_URL"} "$@" | grep 'CPU'
+  printf 'before: '; PYTHONPATH=$base "$py" "$here/bench/page_profile.py" --top 0 --requests "$requests" ${BEFORE_URL:+--url "$BEFORE_URL"} "$@" | grep -E 'CPU|^GC'
+  printf 'after:  '; "$py" "$here/bench/page_profile.py" --top 0 --requests "$requests" ${AFTER_URL:+--url "$AFTER_URL"} "$@" | grep -E 'CPU|^GC'
 done

@@ -25,13 +25,13 @@ def dumps(r: Resource) -> str:
 class Stored(dict):  # type: ignore[type-arg]
     """A resource as the store holds it, with the JSON text it was stored as (`raw`), so that the
     API can send it without encoding it again. Any change at the top level forgets the text; a
-    search hands these out only to callers that do not change what they get (`Tx.search(raw=True)`)."""
+    search hands these out only to callers that do not change what they get (`Tx.search(raw=True)`).
+
+    Made by `stored`: dict's own constructor copies the decoded object (no Python-level
+    `__init__`, one per resource a page reads) and `raw` is set right after it."""
 
     __slots__ = ("raw",)
-
-    def __init__(self, data: dict[str, Any], raw: str | bytes | None) -> None:
-        super().__init__(data)
-        self.raw = raw
+    raw: str | bytes | None
 
     def _changed(self) -> None:
         self.raw = None
@@ -74,7 +74,11 @@ def loads(text: str | bytes) -> Any:
 
 
 def stored(text: str | bytes) -> Stored:
+    """The stored JSON `text` decoded, keeping the text (`Stored.raw`) when it is strict JSON."""
     try:
-        return Stored(orjson.loads(text), text)
+        s = Stored(orjson.loads(text))  # dict's constructor (C): no __init__ of ours per resource
+        s.raw = text
     except orjson.JSONDecodeError:
-        return Stored(json.loads(text), None)  # not strict JSON: never sent as it is
+        s = Stored(json.loads(text))
+        s.raw = None  # not strict JSON: never sent as it is
+    return s

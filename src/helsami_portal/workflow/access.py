@@ -220,7 +220,8 @@ def decide(
     def no(code: str) -> Verdict:
         return Verdict(False, pid, refusal=code)
 
-    if not p.is_staff:
+    # The caller's kind and roles come from the request's memo (asked once per request).
+    if not memo.staff:
         return Verdict(False, "" if rtype in DIRECTORY else pid, refusal="staff-only")
     if rtype in DIRECTORY:
         return Verdict(True)
@@ -228,7 +229,7 @@ def decide(
         return Verdict(True)
     if rtype == "AuditEvent":  # the privacy officer's review is not itself a read of the patient's data
         return Verdict(True, "", "access log review") if p.has_role("privacy-officer") else no("privacy-officer-only")
-    if not p.has_role(*INBOX_ROLES):
+    if not memo.inbox:
         return no("role-no-patient-data")
     if lookup and rtype == "Patient":
         return Verdict(True, pid, "patient look-up")
@@ -239,15 +240,18 @@ def decide(
             return no("not-inbox-member")
         masked = restricted(memo.hidden(pid), r) and memo.glass(pid) is None
         return Verdict(True, pid, "inbox item in own pool", masked=masked)
-    if is_draft(r) and ref_of(r.get("sender")) != p.ref:
-        return no("draft-author-only")
+    thread = ""
+    if rtype == "Communication":  # drafts and threads are messages' only
+        if is_draft(r) and ref_of(r.get("sender")) != p.ref:
+            return no("draft-author-only")
+        thread = thread_of(r)
     return _decide_patient(
         tx,
         p,
         pid,
         str(rtype),
         memo,
-        thread=thread_of(r),
+        thread=thread,
         record=r,
         acted_on=acted_on is not None and bool(pid) and patient_of(acted_on) == pid,
         skjerming=True,
@@ -279,9 +283,10 @@ def decide_patient(
     `record` of `rtype` of patient `pid`, or (without `record`) for reading `rtype` of the patient
     as a whole (a search). `thread`: the thread a message read is about. `acted_on`: the caller has
     just acted on an item of this patient (see `decide`)."""
-    if not p.is_staff:
+    memo = memo or Memo(tx, p)
+    if not memo.staff:
         return Verdict(False, pid, refusal="staff-only")
-    if not p.has_role(*INBOX_ROLES):
+    if not memo.inbox:
         return Verdict(False, pid, refusal="role-no-patient-data")
     return _decide_patient(
         tx, p, pid, rtype, memo, thread=thread, record=record, acted_on=acted_on, skjerming=skjerming
@@ -293,7 +298,7 @@ def _decide_patient(
     p: Principal,
     pid: str,
     rtype: str,
-    memo: Memo | None,
+    memo: Memo,
     *,
     thread: str,
     record: Resource | None,
@@ -302,12 +307,11 @@ def _decide_patient(
 ) -> Verdict:
     """`decide_patient` after its first two questions (staff, an inbox role), which `decide` has
     answered already for every resource it hands on."""
-    memo = memo or Memo(tx, p)
 
     def no(code: str) -> Verdict:
         return Verdict(False, pid, refusal=code)
 
-    clinical = p.has_role(*CLINICAL_ROLES)
+    clinical = memo.clinical
     if rtype in CLINICAL and not clinical:
         return no("role-no-clinical-data")
     # The switchboard routes, it does not treat: its items open their own threads, not the patient's others.

@@ -1,6 +1,6 @@
-"""What one request has found out about its patients (`Memo`), and whose patient data a resource
-is (`patient_of`): the look-ups behind the access decision (workflow/access.py, which re-exports
-both)."""
+"""What one request has found out about its caller and its patients (`Memo`), and whose patient
+data a resource is (`patient_of`): the look-ups behind the access decision (workflow/access.py,
+which re-exports both)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from ..fhir.registry import DEFS, ref_id
 from ..store import relations
 from ..store.store import Tx
 from .care import bases_of, basis, break_glass_reason
+from .roles import CLINICAL_ROLES, INBOX_ROLES
 from .skjerming import Restriction, restrictions, restrictions_of
 
 Resource = dict[str, Any]
@@ -30,11 +31,18 @@ def patient_of(r: Resource) -> str:
 
 
 class Memo:
-    """What one request has found out about its patients (care relation, break the glass,
-    restrictions), so that a page of resources costs a look-up per patient, not per resource."""
+    """What one request has found out about its caller (staff or not, an inbox role, a clinical
+    role: asked once per request, not once per resource the decision sees) and its patients (care
+    relation, break the glass, restrictions), so that a page of resources costs a look-up per
+    patient, not per resource."""
+
+    __slots__ = ("_care", "_glass", "_patients", "_restrictions", "_unasked", "clinical", "inbox", "p", "staff", "tx")
 
     def __init__(self, tx: Tx, p: Principal) -> None:
         self.tx, self.p = tx, p
+        self.staff = p.is_staff  # the caller's kind, roles and pools do not change within a request
+        self.inbox = p.has_role(*INBOX_ROLES)
+        self.clinical = p.has_role(*CLINICAL_ROLES)
         self._care: dict[tuple[str, str, bool], str | None] = {}
         self._glass: dict[str, str | None] = {}
         self._restrictions: dict[str, list[Restriction]] = {}
