@@ -8,12 +8,14 @@ started as a new Python process (the tree's `src` first on PYTHONPATH; "before" 
 "after" is this tree), the two in alternating order, each with a session of its own (a fresh demo
 sign-in of "lege", not timed), opening in the fullest pool:
 
-* pty: the app with Textual's real Linux driver on a pseudo-terminal (bench/ptyrun.py), as
-  bench/tui.py runs it: wall time from spawning the process until the status line says "1 of N"
-  (the first page in and painted), and the app process's CPU time (user + system) at that moment;
+* pty: the command as a user starts it (`helsami-tui --portal URL`: cli.main, the session in the
+  keyring, here one holding the bench's tokens) with Textual's real Linux driver on a
+  pseudo-terminal (bench/ptyrun.py): wall time from spawning the process until the status line says
+  "1 of N" (the first page in and painted), and the app process's CPU time (user + system) then;
 * headless: `App.run_test(size=(120, 40))` in a new process: wall time from spawning it until the
   list's first row is loaded and the next frame processed, with the process's CPU time then and
-  the time of its imports.
+  the time of its imports (the start-up requests sent before the app's modules load, as the
+  command sends them, in a tree that has `helsami_tui.startup`).
 
 Beside each start: the portal process's CPU time for the start (from before the spawn until the
 first row; it answers `$whoami`, `$pools`, the first page and `$events`). Medians per tree and
@@ -51,36 +53,59 @@ def proc_cpu(pid: int) -> float:
 
 
 def pty_app_main(url: str, tokens_file: str) -> int:
-    """The app as bench/tui.py's pty run starts it (real Linux driver, tokens from a file)."""
-    from helsami_tui.app import HelsamiApp
-    from helsami_tui.client.api import PortalClient
-    from helsami_tui.client.auth import Tokens, TokenSession
-    from helsami_tui.config import load
+    """The app as a user starts it: the command `helsami-tui --portal URL` (cli.main), its session
+    in the keyring (here one that holds the bench's tokens), the real Linux driver."""
+    import keyring
+    from keyring.backend import KeyringBackend
 
-    tokens = Tokens(**json.loads(Path(tokens_file).read_text()))
-    settings = load()
-    settings.portal = url
-    app = HelsamiApp(PortalClient(url, TokenSession(url, tokens)), settings, demo_user="lege")
-    app.run()
-    return app.return_code or 0
+    class TokensFile(KeyringBackend):
+        """A keyring holding the bench's session for every portal."""
+
+        priority = 1
+
+        def __init__(self) -> None:
+            super().__init__()  # type: ignore[no-untyped-call]
+            self.text = Path(tokens_file).read_text()
+
+        def get_password(self, service: str, username: str) -> str | None:
+            return self.text
+
+        def set_password(self, service: str, username: str, password: str) -> None:
+            self.text = password
+
+        def delete_password(self, service: str, username: str) -> None:
+            self.text = ""
+
+    keyring.set_keyring(TokensFile())
+    from helsami_tui.cli import main
+
+    return main(["--portal", url])
 
 
 def headless_main(url: str, tokens_file: str, spawned: float) -> int:
     """run_test until the first row is loaded and painted; prints the figures as JSON."""
     t_import = time.perf_counter()
-    from helsami_tui.app import HelsamiApp
     from helsami_tui.client.api import PortalClient
     from helsami_tui.client.auth import Tokens, TokenSession
     from helsami_tui.config import Settings
 
+    tokens = Tokens(**json.loads(Path(tokens_file).read_text()))
+    try:  # the start-up requests sent before the app's modules load, as cli.run_portal sends them
+        from helsami_tui.startup import send_early
+    except ImportError:  # a tree without it: the app sends them when it loads
+        early: dict[str, Any] = {}
+    else:
+        early = {"early": send_early(url, tokens, SIZE[1])}
+    from helsami_tui.app import HelsamiApp
+
     import_s = time.perf_counter() - t_import
 
     async def go() -> dict[str, Any]:
-        tokens = Tokens(**json.loads(Path(tokens_file).read_text()))
         app = HelsamiApp(
             PortalClient(url, TokenSession(url, tokens)),
             Settings(portal=url, idle_lock_minutes=0, language="en"),
             demo_user="lege",
+            **early,
         )
         async with app.run_test(size=SIZE) as pilot:
             from helsami_tui.screens.inbox import InboxScreen

@@ -99,7 +99,7 @@ async def test_the_first_page_fills_the_screen_and_comes_before_the_absence_read
 
 async def test_the_first_page_is_asked_once_as_the_screen_would_ask_it(demo_portal: EmbeddedPortal) -> None:
     """The first page goes out as soon as the inboxes answer, before the inbox screen is laid out
-    (inbox_query.opening_page): the screen takes it rather than asking again, and it is the request
+    (opening.opening_page): the screen takes it rather than asking again, and it is the request
     the screen itself makes for that inbox (a Tab to the next inbox and back asks the same)."""
     tokens = await demo_login(demo_portal.base_url, "lege")
     client = PortalClient(demo_portal.base_url, TokenSession(demo_portal.base_url, tokens), retries=0)
