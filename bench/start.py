@@ -8,10 +8,11 @@ started as a new Python process (the tree's `src` first on PYTHONPATH; "before" 
 "after" is this tree), the two in alternating order, each with a session of its own (a fresh demo
 sign-in of "lege", not timed), opening in the fullest pool:
 
-* pty: the command as a user starts it (`helsami-tui --portal URL`: cli.main, the session in the
-  keyring, here one holding the bench's tokens) with Textual's real Linux driver on a
-  pseudo-terminal (bench/ptyrun.py): wall time from spawning the process until the status line says
-  "1 of N" (the first page in and painted), and the app process's CPU time (user + system) then;
+* pty: the command as a user starts it (the console script `helsami-tui --portal URL`, the
+  session in the keyring: here a keyring backend holding the bench's tokens) with Textual's real
+  Linux driver on a pseudo-terminal (bench/ptyrun.py): wall time from spawning the process until
+  the status line says "1 of N" (the first page in and painted), and the app process's CPU time
+  (user + system) then;
 * headless: `App.run_test(size=(120, 40))` in a new process: wall time from spawning it until the
   list's first row is loaded and the next frame processed, with the process's CPU time then and
   the time of its imports (the start-up requests sent before the app's modules load, as the
@@ -52,34 +53,36 @@ def proc_cpu(pid: int) -> float:
 # -- the started app (a child process) ---------------------------------------------------------------
 
 
-def pty_app_main(url: str, tokens_file: str) -> int:
-    """The app as a user starts it: the command `helsami-tui --portal URL` (cli.main), its session
-    in the keyring (here one that holds the bench's tokens), the real Linux driver."""
-    import keyring
-    from keyring.backend import KeyringBackend
+# The user's keyring, as the started command finds it (PYTHON_KEYRING_BACKEND): one that holds the
+# bench's session (a file) for every portal.
+KEYRING_MODULE = """
+import os
+from pathlib import Path
 
-    class TokensFile(KeyringBackend):
-        """A keyring holding the bench's session for every portal."""
+from keyring.backend import KeyringBackend
 
-        priority = 1
 
-        def __init__(self) -> None:
-            super().__init__()  # type: ignore[no-untyped-call]
-            self.text = Path(tokens_file).read_text()
+class TokensFile(KeyringBackend):
+    priority = 1
 
-        def get_password(self, service: str, username: str) -> str | None:
-            return self.text
+    def get_password(self, service, username):
+        return Path(os.environ["BENCH_TOKENS_FILE"]).read_text()
 
-        def set_password(self, service: str, username: str, password: str) -> None:
-            self.text = password
+    def set_password(self, service, username, password):
+        Path(os.environ["BENCH_TOKENS_FILE"]).write_text(password)
 
-        def delete_password(self, service: str, username: str) -> None:
-            self.text = ""
+    def delete_password(self, service, username):
+        pass
+"""
 
-    keyring.set_keyring(TokensFile())
-    from helsami_tui.cli import main
 
-    return main(["--portal", url])
+def app_command() -> list[str]:
+    """The installed command `helsami-tui` (its console script beside this Python), else the same
+    through the module."""
+    script = Path(sys.executable).parent / "helsami-tui"
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-c", "import sys; from helsami_tui.cli import main; sys.exit(main())"]
 
 
 def headless_main(url: str, tokens_file: str, spawned: float) -> int:
@@ -170,8 +173,12 @@ def one_start(mode: str, src: Path, base_url: str, portal_pid: int) -> dict[str,
         tok.write_text(json.dumps(dataclasses.asdict(tokens)))
         env = env_for(src, Path(home))
         portal_cpu = proc_cpu(portal_pid)
-        if mode == "pty":
-            cmd = [sys.executable, str(Path(__file__).resolve()), "--pty-app", base_url, str(tok)]
+        if mode == "pty":  # the command as a user starts it, the session in the keyring
+            (Path(home) / "bench_keyring.py").write_text(KEYRING_MODULE)
+            env["PYTHONPATH"] = f"{src}{os.pathsep}{home}"
+            env["PYTHON_KEYRING_BACKEND"] = "bench_keyring.TokensFile"
+            env["BENCH_TOKENS_FILE"] = str(tok)
+            cmd = [*app_command(), "--portal", base_url]
             with PtyProgram(cmd, env, cols=SIZE[0], rows=SIZE[1], cwd=str(HERE.parent)) as p:
                 wall = p.wait_for(rb"\b1 of [0-9]", timeout=120)
                 cpu = proc_cpu(p.proc.pid)
@@ -239,11 +246,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--before", type=Path, help="the src folder of the tree to compare with (e.g. a worktree of main)")
     ap.add_argument("--mode", choices=["pty", "headless", "both"], default="both")
     ap.add_argument("--json", type=Path)
-    ap.add_argument("--pty-app", nargs=2, help=argparse.SUPPRESS)
     ap.add_argument("--headless", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
-    if args.pty_app:
-        return pty_app_main(*args.pty_app)
     if args.headless:
         return headless_main(args.headless[0], args.headless[1], float(args.headless[2]))
     import compileall
