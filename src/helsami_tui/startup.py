@@ -54,10 +54,13 @@ def send_early(portal_url: str, tokens: Tokens | None, terminal_height: int | No
     send them with (the app signs in first) or its token is about to be renewed."""
     if tokens is None or tokens.expires_soon():
         return None
+    from .client.api import PortalClient
+
     early = EarlyStart(first_page=Sent() if terminal_height else None)
-    thread = threading.Thread(
-        target=_run, args=(early, portal_url, tokens.access_token, terminal_height or 0), name="early", daemon=True
-    )
+    # Built here, not on the thread: its HTTP stack's modules load now, not beside Textual's (two
+    # threads loading modules at once take longer than one after the other).
+    client = PortalClient(portal_url, tokens.access_token)
+    thread = threading.Thread(target=_run, args=(early, client, terminal_height or 0), name="early", daemon=True)
     thread.start()
     importlib.import_module(".opening", __package__)  # the first page's choice, loaded while the first are out
     return early
@@ -75,19 +78,17 @@ async def taken(sent: Sent[T] | asyncio.Future[T], ask: Callable[[], Awaitable[T
 # -- on the thread ------------------------------------------------------------------------------------
 
 
-def _run(early: EarlyStart, portal_url: str, access_token: str, terminal_height: int) -> None:
+def _run(early: EarlyStart, client: PortalClient, terminal_height: int) -> None:
     try:
-        asyncio.run(_ask(early, portal_url, access_token, terminal_height))
+        asyncio.run(_ask(early, client, terminal_height))
     except Exception as e:  # noqa: BLE001 - deliberate: whatever happens here is the app's to report
         for sent in (early.whoami, early.pools, early.first_page):
             if sent is not None:
                 _hand_over_failure(sent, e)
 
 
-async def _ask(early: EarlyStart, portal_url: str, access_token: str, terminal_height: int) -> None:
-    from .client.api import PortalClient
-
-    async with PortalClient(portal_url, access_token) as client:
+async def _ask(early: EarlyStart, client: PortalClient, terminal_height: int) -> None:
+    async with client:
         who = asyncio.ensure_future(client.whoami())
         pools = asyncio.ensure_future(client.pools())
         asked: list[asyncio.Future[Any]] = [who, pools]
