@@ -274,6 +274,14 @@ def main(argv: list[str] | None = None) -> int:
                     f"  {mode:<8} {name:<6} wall {med['wall_s']:.3f} s ({lo:.3f}-{hi:.3f})  "
                     f"app CPU {med['cpu_s']:.3f} s  portal CPU {med['portal_cpu_s']:.3f} s{extra}"
                 )
+            if set(by_tree) == {"before", "after"}:  # the starts of one round, side by side
+                pairs = list(zip(by_tree["before"], by_tree["after"], strict=True))
+                wall = [a["wall_s"] / b["wall_s"] for b, a in pairs]
+                cpu = [a["cpu_s"] / b["cpu_s"] for b, a in pairs]
+                print(
+                    f"  {mode:<8} paired after/before: wall {statistics.median(wall):.3f} "
+                    f"({sum(x < 1 for x in wall)} of {len(wall)} faster), app CPU {statistics.median(cpu):.3f}"
+                )
     if args.json:
         args.json.write_text(json.dumps(out, indent=2))
     return 0
