@@ -8,12 +8,15 @@ started as a new Python process (the tree's `src` first on PYTHONPATH; "before" 
 "after" is this tree), the two in alternating order, each with a session of its own (a fresh demo
 sign-in of "lege", not timed), opening in the fullest pool:
 
-* pty: the app with Textual's real Linux driver on a pseudo-terminal (bench/ptyrun.py), as
-  bench/tui.py runs it: wall time from spawning the process until the status line says "1 of N"
-  (the first page in and painted), and the app process's CPU time (user + system) at that moment;
+* pty: the command as a user starts it (the console script `helsami-tui --portal URL`, the
+  session in the keyring: here a keyring backend holding the bench's tokens) with Textual's real
+  Linux driver on a pseudo-terminal (bench/ptyrun.py): wall time from spawning the process until
+  the status line says "1 of N" (the first page in and painted), and the app process's CPU time
+  (user + system) then;
 * headless: `App.run_test(size=(120, 40))` in a new process: wall time from spawning it until the
   list's first row is loaded and the next frame processed, with the process's CPU time then and
-  the time of its imports.
+  the time of its imports (the start-up requests sent before the app's modules load, as the
+  command sends them, in a tree that has `helsami_tui.startup`).
 
 Beside each start: the portal process's CPU time for the start (from before the spawn until the
 first row; it answers `$whoami`, `$pools`, the first page and `$events`). Medians per tree and
@@ -50,37 +53,62 @@ def proc_cpu(pid: int) -> float:
 # -- the started app (a child process) ---------------------------------------------------------------
 
 
-def pty_app_main(url: str, tokens_file: str) -> int:
-    """The app as bench/tui.py's pty run starts it (real Linux driver, tokens from a file)."""
-    from helsami_tui.app import HelsamiApp
-    from helsami_tui.client.api import PortalClient
-    from helsami_tui.client.auth import Tokens, TokenSession
-    from helsami_tui.config import load
+# The user's keyring, as the started command finds it (PYTHON_KEYRING_BACKEND): one that holds the
+# bench's session (a file) for every portal.
+KEYRING_MODULE = """
+import os
+from pathlib import Path
 
-    tokens = Tokens(**json.loads(Path(tokens_file).read_text()))
-    settings = load()
-    settings.portal = url
-    app = HelsamiApp(PortalClient(url, TokenSession(url, tokens)), settings, demo_user="lege")
-    app.run()
-    return app.return_code or 0
+from keyring.backend import KeyringBackend
+
+
+class TokensFile(KeyringBackend):
+    priority = 1
+
+    def get_password(self, service, username):
+        return Path(os.environ["BENCH_TOKENS_FILE"]).read_text()
+
+    def set_password(self, service, username, password):
+        Path(os.environ["BENCH_TOKENS_FILE"]).write_text(password)
+
+    def delete_password(self, service, username):
+        pass
+"""
+
+
+def app_command() -> list[str]:
+    """The installed command `helsami-tui` (its console script beside this Python), else the same
+    through the module."""
+    script = Path(sys.executable).parent / "helsami-tui"
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-c", "import sys; from helsami_tui.cli import main; sys.exit(main())"]
 
 
 def headless_main(url: str, tokens_file: str, spawned: float) -> int:
     """run_test until the first row is loaded and painted; prints the figures as JSON."""
     t_import = time.perf_counter()
-    from helsami_tui.app import HelsamiApp
     from helsami_tui.client.api import PortalClient
     from helsami_tui.client.auth import Tokens, TokenSession
     from helsami_tui.config import Settings
 
+    tokens = Tokens(**json.loads(Path(tokens_file).read_text()))
+    try:  # the start-up requests sent before the app's modules load, as cli.run_portal sends them
+        from helsami_tui.startup import send_early
+    except ImportError:  # a tree without it: the app sends them when it loads
+        early: dict[str, Any] = {}
+    else:
+        early = {"early": send_early(url, tokens, SIZE[1])}
+    from helsami_tui.app import HelsamiApp
+
     import_s = time.perf_counter() - t_import
 
     async def go() -> dict[str, Any]:
-        tokens = Tokens(**json.loads(Path(tokens_file).read_text()))
         app = HelsamiApp(
             PortalClient(url, TokenSession(url, tokens)),
             Settings(portal=url, idle_lock_minutes=0, language="en"),
             demo_user="lege",
+            **early,
         )
         async with app.run_test(size=SIZE) as pilot:
             from helsami_tui.screens.inbox import InboxScreen
@@ -145,8 +173,12 @@ def one_start(mode: str, src: Path, base_url: str, portal_pid: int) -> dict[str,
         tok.write_text(json.dumps(dataclasses.asdict(tokens)))
         env = env_for(src, Path(home))
         portal_cpu = proc_cpu(portal_pid)
-        if mode == "pty":
-            cmd = [sys.executable, str(Path(__file__).resolve()), "--pty-app", base_url, str(tok)]
+        if mode == "pty":  # the command as a user starts it, the session in the keyring
+            (Path(home) / "bench_keyring.py").write_text(KEYRING_MODULE)
+            env["PYTHONPATH"] = f"{src}{os.pathsep}{home}"
+            env["PYTHON_KEYRING_BACKEND"] = "bench_keyring.TokensFile"
+            env["BENCH_TOKENS_FILE"] = str(tok)
+            cmd = [*app_command(), "--portal", base_url]
             with PtyProgram(cmd, env, cols=SIZE[0], rows=SIZE[1], cwd=str(HERE.parent)) as p:
                 wall = p.wait_for(rb"\b1 of [0-9]", timeout=120)
                 cpu = proc_cpu(p.proc.pid)
@@ -214,11 +246,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--before", type=Path, help="the src folder of the tree to compare with (e.g. a worktree of main)")
     ap.add_argument("--mode", choices=["pty", "headless", "both"], default="both")
     ap.add_argument("--json", type=Path)
-    ap.add_argument("--pty-app", nargs=2, help=argparse.SUPPRESS)
     ap.add_argument("--headless", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
-    if args.pty_app:
-        return pty_app_main(*args.pty_app)
     if args.headless:
         return headless_main(args.headless[0], args.headless[1], float(args.headless[2]))
     import compileall
@@ -244,6 +273,14 @@ def main(argv: list[str] | None = None) -> int:
                 print(
                     f"  {mode:<8} {name:<6} wall {med['wall_s']:.3f} s ({lo:.3f}-{hi:.3f})  "
                     f"app CPU {med['cpu_s']:.3f} s  portal CPU {med['portal_cpu_s']:.3f} s{extra}"
+                )
+            if set(by_tree) == {"before", "after"}:  # the starts of one round, side by side
+                pairs = list(zip(by_tree["before"], by_tree["after"], strict=True))
+                wall = [a["wall_s"] / b["wall_s"] for b, a in pairs]
+                cpu = [a["cpu_s"] / b["cpu_s"] for b, a in pairs]
+                print(
+                    f"  {mode:<8} paired after/before: wall {statistics.median(wall):.3f} "
+                    f"({sum(x < 1 for x in wall)} of {len(wall)} faster), app CPU {statistics.median(cpu):.3f}"
                 )
     if args.json:
         args.json.write_text(json.dumps(out, indent=2))

@@ -25,6 +25,7 @@ from .i18n import current_language, language_name, set_language, t
 from .keys import apply_keymap
 from .messages import ConnectionState, ItemChanged, ItemGone
 from .shell import ShellApp
+from .startup import EarlyStart, taken
 from .theme import HIGH_CONTRAST_THEME, choose_theme, register_themes
 
 MIN_WIDTH, MIN_HEIGHT = 80, 24
@@ -65,7 +66,10 @@ class HelsamiApp(ShellApp):
         now: Any = None,
         tz: dt.tzinfo | None = None,
         sign_in: bool = False,
+        early: EarlyStart | None = None,
     ) -> None:
+        """`early`: the start-up requests, sent on a thread before this module was loaded
+        (startup.py, from `cli`); without it the app sends them itself when it loads."""
         super().__init__()
         self.sign_in_first = sign_in  # no session yet: the sign-in screen comes first (screens/sign_in.py)
         self._now = now  # a callable giving the current time (tests freeze it); None: the clock
@@ -84,6 +88,8 @@ class HelsamiApp(ShellApp):
         self.locked = False
         self._event_task: asyncio.Task[Any] | None = None
         self._early: tuple[asyncio.Future[Me], asyncio.Future[list[Any]]] | None = None
+        self._early_sent = early
+        self._early_page: asyncio.Future[Any] | None = None
         register_themes(self)
         self.theme = choose_theme(settings.theme)
         try:
@@ -98,11 +104,28 @@ class HelsamiApp(ShellApp):
         """Before the terminal is set up and the first screen built: send the start-up requests,
         so that the portal works on them while this process builds its screen. Not before a sign-in
         (no session yet: they could only be refused, and the sign-in screen comes first)."""
+        sent, self._early_sent = self._early_sent, None
+        if sent is not None and not self.sign_in_first:  # sent before this module was loaded: taken
+            self._early = (
+                asyncio.ensure_future(self._early_whoami(sent)),
+                asyncio.ensure_future(taken(sent.pools, self.client.pools)),
+            )
+            if sent.first_page is not None:
+                self._early_page = asyncio.wrap_future(sent.first_page)
+        elif sent is not None:
+            sent.drop()
         if not self.sign_in_first:
-            self._early = (asyncio.ensure_future(self.client.whoami()), asyncio.ensure_future(self.client.pools()))
+            if self._early is None:
+                self._early = (asyncio.ensure_future(self.client.whoami()), asyncio.ensure_future(self.client.pools()))
             from .screens.inbox import InboxScreen
 
             self.load_screen_css(InboxScreen)  # parsed with the app's CSS, not again when it is pushed
+
+    async def _early_whoami(self, sent: EarlyStart) -> Me:
+        """Who is signed in, as the early request found out: this client's user from now on."""
+        me = await taken(sent.whoami, self.client.whoami)
+        self.client.me = me
+        return me
 
     async def on_mount(self) -> None:
         from .client.api import Outbox
@@ -137,8 +160,8 @@ class HelsamiApp(ShellApp):
 
     async def _start(self) -> bool:
         """Find out who is signed in and show their first screen (and follow the event stream)."""
+        from .opening import opening_page, opens_inbox
         from .screens.inbox import InboxScreen
-        from .screens.inbox_query import opening_page
         from .screens.message import MessageScreen
 
         # The start-up requests go out at once: who is signed in, and the inboxes with their
@@ -146,10 +169,13 @@ class HelsamiApp(ShellApp):
         # they went out before Textual built the first screen (on_load).
         early, self._early = self._early, None
         who, pools = early or (asyncio.ensure_future(self.client.whoami()), asyncio.ensure_future(self.client.pools()))
+        sent_page, self._early_page = self._early_page, None  # the first page, when sent from cli
         try:
             self.me = await who
         except Exception as e:  # noqa: BLE001 - deliberate: any failure to start is a message screen, not a crash
             drop_request(pools)
+            if sent_page is not None:
+                drop_request(sent_page)
             if isinstance(e, NotSignedIn) and self.demo_user is None:  # a saved session that has ended
                 from .screens.sign_in import SignInScreen
 
@@ -157,8 +183,10 @@ class HelsamiApp(ShellApp):
                 return False
             self.push_screen(MessageScreen(t("error.start"), describe_error(e), quit_on_close=True))
             return False
-        if not self.me.works_in_inbox or (self.me.has_role("switchboard") and not self.me.sees_clinical):
+        if not opens_inbox(self.me):
             drop_request(pools)  # a screen of its own, which asks for what it needs
+            if sent_page is not None:
+                drop_request(sent_page)
         if self.me.has_role("privacy-officer") and not self.me.works_in_inbox:
             from .screens.access_log import AccessLogScreen
 
@@ -175,7 +203,10 @@ class HelsamiApp(ShellApp):
         else:
             # The first page of the inbox it opens in goes out as soon as the inboxes answer,
             # while the screen is being built (it waited for the screen's first layout).
-            first = asyncio.ensure_future(opening_page(self.client, pools, self.size.height, self.now()))
+            def ask() -> Any:
+                return opening_page(self.client, pools, self.size.height, self.now())
+
+            first = asyncio.ensure_future(taken(sent_page, ask) if sent_page is not None else ask())
             unreported(first)  # a failure is the screen's to report
             self.push_screen(InboxScreen(pools=pools, first_page=first))
             # Only inbox users follow the stream: for others every event would be a refused read.
@@ -186,6 +217,10 @@ class HelsamiApp(ShellApp):
         if self._early:
             for future in self._early:
                 drop_request(future)
+        if self._early_page is not None:
+            drop_request(self._early_page)
+        if self._early_sent is not None:
+            self._early_sent.drop()
         if self._event_task:
             self._event_task.cancel()
         self._outbox_task.cancel()

@@ -217,12 +217,20 @@ def run_portal(settings: Settings, *, web: bool = False) -> int:
     screen (screens/sign_in.py): one sign-in path for the terminal and the browser. A browser
     session (`web`, started by `serve-web`) keeps its tokens in memory only: the server account's
     keyring is not the user's."""
-    from .app import HelsamiApp
+    import shutil
+
     from .client.api import PortalClient
     from .client.auth import TokenSession, TokenStore
+    from .startup import send_early
 
     store = TokenStore.in_memory() if web else TokenStore()
     tokens = store.load(settings.portal)
+    # The start-up requests leave now, on a thread of their own, and the portal answers them while
+    # Textual and the app's screens load (the height as Textual's driver will read it; a browser
+    # session's is not known here).
+    early = send_early(settings.portal, tokens, None if web else shutil.get_terminal_size().lines)
+    from .app import HelsamiApp
+
     session = TokenSession(settings.portal, tokens, store=store)
 
     async def relogin(show: Callable[[str, str], None]) -> Tokens:
@@ -235,7 +243,7 @@ def run_portal(settings: Settings, *, web: bool = False) -> int:
 
     client = PortalClient(settings.portal, session)
     note = t("app.keyring_unavailable") if store.memory_only and not web else None
-    app = HelsamiApp(client, settings, relogin=relogin, keyring_note=note, sign_in=tokens is None)
+    app = HelsamiApp(client, settings, relogin=relogin, keyring_note=note, sign_in=tokens is None, early=early)
     app.run()
     return app.return_code or 0
 

@@ -21,6 +21,7 @@ import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -438,3 +439,64 @@ def test_a_shift_the_common_job_in_four_keys(tmux: Tmux, tmp_path: Path) -> None
             assert len({m["partOf"][0]["reference"] for m in replies}) == 3
     finally:
         engine.dispose()
+
+
+KEYRING_WITH_A_SESSION = '''
+import os
+from pathlib import Path
+
+from keyring.backend import KeyringBackend
+
+
+class SavedSession(KeyringBackend):
+    """The user's keyring, holding the session saved by an earlier sign-in."""
+
+    priority = 1
+
+    def get_password(self, service, username):
+        return Path(os.environ["E2E_SAVED_SESSION"]).read_text()
+
+    def set_password(self, service, username, password):
+        Path(os.environ["E2E_SAVED_SESSION"]).write_text(password)
+
+    def delete_password(self, service, username):
+        Path(os.environ["E2E_SAVED_SESSION"]).unlink()
+'''
+
+
+def test_the_configured_portal_with_a_saved_session_opens_on_its_inbox(
+    tmux: Tmux, tmp_path: Path, demo_portal: Any
+) -> None:
+    """`helsami-tui --portal URL` with a session in the keyring (the start-up requests go out from
+    the command before the app's modules load, startup.py): the inbox with its rows, then q."""
+    import asyncio
+
+    from helsami_tui.client.auth import demo_login
+    from helsami_tui.i18n import CATALOGS
+
+    en = CATALOGS["en"]
+    tokens = asyncio.run(demo_login(demo_portal.base_url, "lege"))
+    (tmp_path / "e2e_keyring.py").write_text(KEYRING_WITH_A_SESSION)
+    (tmp_path / "session.json").write_text(tokens.to_json())
+    tmux.env.update(
+        {
+            "PYTHONPATH": str(tmp_path),
+            "PYTHON_KEYRING_BACKEND": "e2e_keyring.SavedSession",
+            "E2E_SAVED_SESSION": str(tmp_path / "session.json"),
+        }
+    )
+    status_file = tmp_path / "exit-status"
+    wrapper = '"$@"; echo "$?" > "$0"'
+    tmux.run(
+        "new-session", "-d", "-s", "e2e", "-x", str(WIDTH), "-y", str(HEIGHT), "sh", "-c", wrapper, str(status_file),
+        *app_command(), "--portal", demo_portal.base_url,
+    )  # fmt: skip
+    tmux.run("set-option", "-t", "e2e", "remain-on-exit", "on")
+    shell_pid = int(tmux.pane("#{pane_pid}"))
+    app_pid = wait_child(shell_pid)
+    position = re.compile(
+        re.escape(en["inbox.position"]).replace(re.escape("{index}"), r"\d+").replace(re.escape("{total}"), r"[1-9]\d*")
+    )
+    tmux.wait("the inbox with rows", lambda s: en["col.subject"] in s and bool(position.search(s)))
+    tmux.keys("q")
+    quit_cleanly(tmux, status_file, app_pid, shell_pid)

@@ -16,6 +16,8 @@ CORE = [
     "helsami_tui.rows",
     "helsami_tui.marks",
     "helsami_tui.client.batch",
+    "helsami_tui.opening",
+    "helsami_tui.startup",
 ]
 
 

@@ -21,13 +21,14 @@ from ..host import ReportsFailures
 from ..i18n import t
 from ..marks import Marks
 from ..messages import ConnectionState, ItemChanged, ItemGone, PageLoaded
+from ..opening import ask_page, opening_pool, pool_query
 from ..sources import InboxSource, Query, columns
 from ..widgets.footer import Footer
 from ..widgets.status_line import StatusLine
 from ..widgets.virtual_list import VirtualList
 from .inbox_absence import InboxAbsence
 from .inbox_marks import InboxMarking
-from .inbox_query import InboxQuery, ask_page, opening_pool, pool_query, pool_summary, pools_text
+from .inbox_query import InboxQuery, pool_summary, pools_text
 
 if TYPE_CHECKING:
     import asyncio
@@ -85,7 +86,7 @@ class InboxScreen(ReportsFailures, InboxQuery, InboxMarking, InboxAbsence, Scree
     ) -> None:
         """`pools`: the inboxes already asked for (the app asks at start-up, beside $whoami);
         `first_page`: the first page of the inbox it opens in, asked for as soon as they answered
-        (inbox_query.opening_page), with the query it is of."""
+        (opening.opening_page), with the query it is of."""
         super().__init__()
         self._pools_asked = pools
         self._first_asked = first_page

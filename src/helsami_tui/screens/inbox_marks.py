@@ -13,9 +13,9 @@ from ..client.errors import ClientError
 from ..client.models import InboxItem, Page
 from ..i18n import t, tn
 from ..marks import MAX_MARKS, Marks
+from ..opening import PAGE
 from ..sources import InboxSource, Query
 from ..widgets.virtual_list import VirtualList
-from .inbox_query import PAGE
 
 if TYPE_CHECKING:
     from ..host import AppHost
