@@ -11,14 +11,17 @@ with the thresholds they had) and runs them itself from a timer (`tick`, once a 
 
 * when one is due (as many young collections since the last full one as the third threshold it
   replaced; `gc.get_count()[2]`) and no key came for `idle` seconds;
-* or, keys or not, when one is far overdue (`overdue` times the threshold), so memory stays bounded
-  however long someone keeps typing.
+* or, keys or not, when one is far overdue (`overdue` times the threshold, by default twice), so
+  memory stays bounded however long someone keeps typing (in the bench's 5,000-row scroll without a
+  pause, RSS 110 MiB after it against 106 with CPython's own collections; 3 times: 116, 10: 119).
 
-The first time a full collection runs, the objects that survived start-up (modules, classes, the
-app's screens and widgets) are moved out of the collector's reach with `gc.freeze()` after it: they
-live as long as the app, and are not scanned again at every full collection, which then only scan
-what was made since (a few milliseconds). If that first time is far overdue while keys come, they are
-frozen without the long collection before (start-up's cyclic garbage is then kept, once). `release` (the app's exit) puts the thresholds back and unfreezes.
+The first time a full collection is due (start-up is over by then), the objects that survived
+start-up (modules, classes, the app's screens and widgets) are moved out of the collector's reach
+with `gc.freeze()`: they live as long as the app, and are not scanned again at every full
+collection, which then only scan what was made since (a few milliseconds). When nobody types at that
+moment they are collected first (the one long pause, once); while keys come they are frozen as they
+are (no pause; start-up's little cyclic garbage is then kept). `release` (the app's exit) puts the
+thresholds back and unfreezes.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ class FullCollections:
         *,
         clock: Callable[[], float] = time.monotonic,
         idle: float = 1.0,
-        overdue: int = 10,
+        overdue: int = 2,
     ) -> None:
         self._last_input = last_input  # when the user last pressed a key (or used the mouse), on `clock`
         self._clock = clock
@@ -76,16 +79,17 @@ class FullCollections:
         if self._saved is None or not gc.isenabled() or not self.due():
             return False
         idle = self._clock() - self._last_input() >= self._idle
-        if not idle and not self.overdue():
-            return False  # someone is typing: later
         if not self._frozen:
-            # The first time: what survived start-up is kept for good, out of every later full
-            # collection's way. Collected first when nobody types (the one long pause, once); when
-            # far overdue while typing, frozen as it is (no pause; its garbage is kept, once).
+            # The first time one is due (start-up done): what survived start-up is kept for good,
+            # out of every later full collection's way. Collected first when nobody types (the one
+            # long pause, once); while keys come, frozen as it is (no pause; start-up's few cyclic
+            # garbage objects are kept).
             if idle:
                 gc.collect()
             gc.freeze()
             self._frozen = True
+        elif not idle and not self.overdue():
+            return False  # someone is typing: later
         gc.collect(2)  # the objects made since the freeze: cheap; resets the generation counts
         self.runs += 1
         return True

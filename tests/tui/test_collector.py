@@ -61,10 +61,18 @@ def make_due(collections: FullCollections, times: int = 1) -> None:
         gc.collect(1)
 
 
+def first_run(collections: FullCollections, clock: Clock) -> None:
+    """The first due full collection, at an idle moment: start-up's survivors collected and frozen."""
+    make_due(collections)
+    clock.now += 5.0
+    assert collections.tick() is True
+
+
 def test_full_collection_waits_while_keys_come_and_runs_when_idle(gc_state: None) -> None:
     clock = Clock()
-    collections = FullCollections(lambda: clock.last_key, clock=lambda: clock.now)
+    collections = FullCollections(lambda: clock.last_key, clock=lambda: clock.now, overdue=10)
     collections.hold()
+    first_run(collections, clock)
     garbage = old_garbage()
     make_due(collections)
     assert collections.due()
@@ -80,6 +88,16 @@ def test_full_collection_waits_while_keys_come_and_runs_when_idle(gc_state: None
     assert collections.tick() is True
     assert garbage() is None
     assert not collections.due()
+    collections.release()
+
+
+def test_the_first_idle_run_collects_start_up_garbage(gc_state: None) -> None:
+    clock = Clock()
+    collections = FullCollections(lambda: clock.last_key, clock=lambda: clock.now)
+    collections.hold()
+    start_up_garbage = old_garbage()
+    first_run(collections, clock)
+    assert start_up_garbage() is None
     collections.release()
 
 
@@ -109,9 +127,7 @@ def test_far_overdue_is_collected_even_while_typing(gc_state: None) -> None:
     clock = Clock()
     collections = FullCollections(lambda: clock.last_key, clock=lambda: clock.now, overdue=3)
     collections.hold()
-    make_due(collections)
-    clock.now += 5.0
-    assert collections.tick() is True  # the first, idle one (start-up's survivors frozen after it)
+    first_run(collections, clock)
     for _round in range(3):  # someone types without a pause of a second, for ever
         garbage = old_garbage()
         make_due(collections)
@@ -124,19 +140,22 @@ def test_far_overdue_is_collected_even_while_typing(gc_state: None) -> None:
     collections.release()
 
 
-def test_first_collection_far_overdue_while_typing_makes_no_long_pause(gc_state: None) -> None:
-    """Keys from the start: start-up's survivors are frozen as they are, not collected first."""
+def test_first_due_while_typing_freezes_without_a_long_pause(gc_state: None) -> None:
+    """Keys from the start: start-up's survivors are frozen as they are when the first full
+    collection is due, not collected first."""
     clock = Clock()
     collections = FullCollections(lambda: clock.last_key, clock=lambda: clock.now, overdue=3)
     collections.hold()
     start_up_garbage = old_garbage()
-    make_due(collections, times=3)
+    make_due(collections)
+    clock.now += 1.0
     clock.key()
     assert collections.tick() is True
-    assert start_up_garbage() is not None  # frozen with the rest (kept, once)
+    assert gc.get_freeze_count() > 0
+    assert start_up_garbage() is not None  # frozen with the rest (kept)
     later = old_garbage()
     make_due(collections, times=3)
-    assert collections.tick() is True
+    assert collections.tick() is True  # far overdue, keys or not
     assert later() is None  # what came after start-up is collected as usual
     collections.release()
 
