@@ -423,8 +423,62 @@ def pty_app_main(url: str, tokens_file: str) -> int:
     settings = load()
     settings.portal = url
     app = HelsamiApp(PortalClient(url, TokenSession(url, tokens)), settings, demo_user="lege")
+    if os.environ.get("BENCH_TRACE_FILE"):
+        trace_keys(app, Path(os.environ["BENCH_TRACE_FILE"]), float(os.environ.get("BENCH_TRACE_MS", "33")))
     app.run()
     return app.return_code or 0
+
+
+def trace_keys(app: Any, out: Path, slow_ms: float) -> None:
+    """`--trace`: in the pty app's process, every garbage collection over 2 ms (generation, ms,
+    objects collected), and for a key whose first frame came more than `slow_ms` after it, the
+    profile of what ran in between (cProfile, on for every key: the times are inflated, read the
+    shares). Written to `out`, printed by the bench after the run."""
+    import cProfile
+    import gc
+    import io
+    import pstats
+
+    from textual import events
+
+    log = out.open("w", buffering=1)
+    gc_start = [0.0]
+
+    def on_gc(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            gc_start[0] = time.perf_counter()
+            return
+        ms = (time.perf_counter() - gc_start[0]) * 1e3
+        if ms > 2 or info["generation"] == 2:
+            log.write(
+                f"gc gen {info['generation']}: {ms:.1f} ms, {info['collected']} collected, at {time.perf_counter():.3f}\n"
+            )
+
+    gc.callbacks.append(on_gc)
+    state: dict[str, Any] = {"profile": None, "key": 0.0}
+    cls = type(app)
+    on_event, display = cls.on_event, cls._display
+
+    async def traced_on_event(self: Any, event: Any) -> None:
+        if isinstance(event, events.Key) and state["profile"] is None:
+            state["key"] = time.perf_counter()
+            state["profile"] = cProfile.Profile()
+            state["profile"].enable()
+        await on_event(self, event)
+
+    def traced_display(self: Any, screen: Any, renderable: Any) -> None:
+        display(self, screen, renderable)
+        prof = state["profile"]
+        if prof is not None and renderable is not None:
+            prof.disable()
+            state["profile"] = None
+            ms = (time.perf_counter() - state["key"]) * 1e3
+            if ms > slow_ms:
+                buf = io.StringIO()
+                pstats.Stats(prof, stream=buf).sort_stats("cumulative").print_stats(25)
+                log.write(f"slow key: {ms:.1f} ms to its first frame, at {time.perf_counter():.3f}\n{buf.getvalue()}\n")
+
+    cls.on_event, cls._display = traced_on_event, traced_display
 
 
 def drive(program: Any, first: bytes, down: bytes, moves: int, home: bytes | None = None) -> dict[str, Any]:
@@ -459,7 +513,7 @@ def drive(program: Any, first: bytes, down: bytes, moves: int, home: bytes | Non
     return {"start_to_first_row_s": first_row, "cursor_down": summary(moved), "scroll_line": summary(scrolled)}
 
 
-def measure_pty_app(base_url: str, moves: int) -> dict[str, Any]:
+def measure_pty_app(base_url: str, moves: int, trace_ms: float | None = None) -> dict[str, Any]:
     import tempfile
 
     from ptyrun import PtyProgram
@@ -471,8 +525,15 @@ def measure_pty_app(base_url: str, moves: int) -> dict[str, Any]:
         tok = Path(home) / "tokens.json"
         tok.write_text(json.dumps(dataclasses.asdict(tokens)))
         cmd = [sys.executable, str(Path(__file__).resolve()), "--pty-app", base_url, str(tok)]
-        with PtyProgram(cmd, pty_env(Path(home)), cols=SIZE[0], rows=SIZE[1], cwd=str(HERE.parent)) as p:
-            return drive(p, rb"\b1 of [0-9]", b"\x1b[B", moves)
+        env = pty_env(Path(home))
+        trace = Path(home) / "trace.txt"
+        if trace_ms is not None:
+            env.update({"BENCH_TRACE_FILE": str(trace), "BENCH_TRACE_MS": str(trace_ms)})
+        with PtyProgram(cmd, env, cols=SIZE[0], rows=SIZE[1], cwd=str(HERE.parent)) as p:
+            out = drive(p, rb"\b1 of [0-9]", b"\x1b[B", moves)
+        if trace_ms is not None and trace.exists():
+            print(trace.read_text(), file=sys.stderr, flush=True)
+        return out
 
 
 def ensure_maildir(n: int) -> Path:
@@ -524,16 +585,18 @@ def measure_neomutt(n: int, moves: int) -> dict[str, Any] | None:
     return {"version": version, "messages": n, **out}
 
 
-def child(url: str, moves: int, pages: int, scroll: int) -> dict[str, Any]:
+def child(
+    url: str, moves: int, pages: int, scroll: int, *, pty_only: bool = False, trace_ms: float | None = None
+) -> dict[str, Any]:
     ctx = mp.get_context("spawn")
     parent_conn, child_conn = ctx.Pipe()
     proc = ctx.Process(target=_portal_main, args=(url, child_conn), daemon=True)
     proc.start()
     try:
         base_url = parent_conn.recv()
-        result = asyncio.run(measure_app(base_url, moves, pages, scroll))
+        result = {} if pty_only else asyncio.run(measure_app(base_url, moves, pages, scroll))
         try:
-            result["pty"] = measure_pty_app(base_url, moves)
+            result["pty"] = measure_pty_app(base_url, moves, trace_ms)
         except Exception as e:  # noqa: BLE001 - reported beside the other figures
             result["pty"] = {"error": f"{type(e).__name__}: {e}"}
         return result
@@ -553,7 +616,15 @@ def ensure_bytecode() -> None:
     compileall.compile_dir(str(HERE.parent / "src"), quiet=1, force=False)
 
 
-def run(pool: int, *, moves: int = 200, pages: int = 40, scroll: int = 5000) -> dict[str, Any]:
+def run(
+    pool: int,
+    *,
+    moves: int = 200,
+    pages: int = 40,
+    scroll: int = 5000,
+    pty_only: bool = False,
+    trace_ms: float | None = None,
+) -> dict[str, Any]:
     """Seed (once) and measure one pool size in a fresh process; returns the figures."""
     ensure_bytecode()
     url = db_url(pool)
@@ -571,16 +642,38 @@ def run(pool: int, *, moves: int = 200, pages: int = 40, scroll: int = 5000) -> 
         str(pages),
         "--scroll",
         str(scroll),
+        *(["--pty-only"] if pty_only else []),
+        *(["--trace", str(trace_ms)] if trace_ms is not None else []),
     ]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
     if out.returncode != 0:
         raise RuntimeError(f"the measuring process failed:\n{out.stderr[-4000:]}")
+    if trace_ms is not None:
+        print(out.stderr, file=sys.stderr, flush=True)
     result = json.loads(out.stdout.strip().splitlines()[-1])
+    if pty_only:
+        return {"pool": pool, "seed_seconds": took, **result}
     try:
         anchor = measure_neomutt(pool, moves)
     except Exception as e:  # noqa: BLE001 - reported beside the other figures
         anchor = {"error": f"{type(e).__name__}: {e}"}
     return {"pool": pool, "seed_seconds": took, **result, "neomutt": anchor}
+
+
+def print_pty_line(results: list[dict[str, Any]]) -> None:
+    """`--pty-only`: one line per pool (app on a pty): start, cursor and scroll p50/p99, bytes."""
+    for r in results:
+        pty = r.get("pty") or {}
+        if "error" in pty:
+            print(f"pool {r['pool']:,}: pty run failed: {pty['error']}")
+            continue
+        d, s_ = pty["cursor_down"], pty["scroll_line"]
+        print(
+            f"pty pool {r['pool']:,}: start {pty['start_to_first_row_s']:.2f} s; "
+            f"cursor p50 {d['median_ms']:.1f} p99 {d['p99_ms']:.1f} ms, {d['bytes_median']:,.0f} B; "
+            f"scroll p50 {s_['median_ms']:.1f} p99 {s_['p99_ms']:.1f} ms, {s_['bytes_median']:,.0f} B",
+            flush=True,
+        )
 
 
 def print_table(results: list[dict[str, Any]], indent: str = "") -> None:
@@ -685,21 +778,42 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pages", type=int, default=40)
     ap.add_argument("--scroll", type=int, default=5000)
     ap.add_argument("--json", type=Path)
+    ap.add_argument(
+        "--pty-only",
+        action="store_true",
+        help="only the app on a pty (no headless run, no neomutt): one line per pool, for paired runs",
+    )
+    ap.add_argument(
+        "--trace",
+        type=float,
+        nargs="?",
+        const=33.0,
+        metavar="MS",
+        help="print the pty app's garbage collections and the profile of each key slower than MS (default 33) "
+        "to its first frame (profiling slows every key: use for where the time goes, not for the figures)",
+    )
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--pty-app", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.pty_app:
         return pty_app_main(*args.pty_app)
     if args.child:
-        print(json.dumps(child(args.child, args.moves, args.pages, args.scroll)))
+        result = child(args.child, args.moves, args.pages, args.scroll, pty_only=args.pty_only, trace_ms=args.trace)
+        print(json.dumps(result))
         return 0
     cond = conditions()
     print(
         f"machine: {cond['machine']} {cond['arch']} ({cond['cpu']}), {cond['cores']} cores, load {cond['load_avg']:.1f}, "
         f"Python {cond['python']}, Textual {cond['textual']}, terminal {SIZE[0]}x{SIZE[1]} (headless)"
     )
-    results = [run(n, moves=args.moves, pages=args.pages, scroll=args.scroll) for n in (args.pool or [10_000, 100_000])]
-    print_table(results)
+    results = [
+        run(n, moves=args.moves, pages=args.pages, scroll=args.scroll, pty_only=args.pty_only, trace_ms=args.trace)
+        for n in (args.pool or [10_000, 100_000])
+    ]
+    if args.pty_only:
+        print_pty_line(results)
+    else:
+        print_table(results)
     if args.json:
         args.json.write_text(json.dumps({"conditions": cond, "results": results}, indent=2))
     return 0

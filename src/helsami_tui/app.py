@@ -18,6 +18,7 @@ from .client.api import PortalClient
 from .client.errors import AccessDenied, ClientError, Conflict, NotSignedIn, Offline
 from .client.events import Event, follow_events
 from .client.models import InboxItem, Me
+from .collector import FullCollections
 from .config import Settings
 from .failures import conflict_text, describe_error, drop_request, unreported
 from .host import AppHost, ItemCall, report_failed_worker
@@ -130,6 +131,11 @@ class HelsamiApp(ShellApp):
     async def on_mount(self) -> None:
         from .client.api import Outbox
 
+        # CPython's full garbage collections (55-85 ms) run between keys, not during one (collector.py).
+        self._collections = FullCollections(lambda: self.last_input)
+        self._collections.hold()
+        self.set_interval(1.0, self._collections.tick)
+
         self.outbox = Outbox(self.client, on_sent=self._outbox_sent, on_failed=self._outbox_failed)
         self._outbox_task = asyncio.create_task(self.outbox.run())
         # Back from a suspension (another program had the terminal): what it shows is not known.
@@ -221,6 +227,7 @@ class HelsamiApp(ShellApp):
             drop_request(self._early_page)
         if self._early_sent is not None:
             self._early_sent.drop()
+        self._collections.release()
         if self._event_task:
             self._event_task.cancel()
         self._outbox_task.cancel()

@@ -110,8 +110,15 @@ async def test_an_unreachable_portal_is_said_in_bokmal() -> None:
     url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     app = signing_in_app(url, TokenStore.in_memory(), "nb")
     async with app.run_test(size=(100, 32)) as pilot:
-        await wait_for(pilot, lambda: "Får ikke kontakt med portalen" in screen_text(app), what="the message")
-        assert "Trykk Enter for å prøve igjen" in screen_text(app)
+        # The message and what to do about it are two lines, which may be painted in two frames.
+        await wait_for(
+            pilot,
+            lambda: (
+                "Får ikke kontakt med portalen" in screen_text(app)
+                and "Trykk Enter for å prøve igjen" in screen_text(app)
+            ),
+            what="the message and what to do",
+        )
 
 
 async def test_quitting_while_waiting_stops_the_polling(demo_portal: EmbeddedPortal) -> None:
@@ -140,7 +147,12 @@ async def test_f9_switches_the_sign_in_screens_language(demo_portal: EmbeddedPor
         await wait_for(pilot, lambda: "Venter på godkjenning" in screen_text(app), what="waiting in bokmål")
         assert "Logg inn i HelsaMi Innboks" in screen_text(app)
         await pilot.press("f9")
-        await wait_for(pilot, lambda: "go to this address" in screen_text(app), what="English")
+        # The instructions and the status line are switched in their own frames: wait for both.
+        await wait_for(
+            pilot,
+            lambda: "go to this address" in screen_text(app) and "Waiting for approval" in screen_text(app),
+            what="English instructions and status",
+        )
         text = screen_text(app)
         assert "Sign in to HelsaMi Inbox" in text and "Waiting for approval" in text and code in text
         assert "Gå til" not in text and "Venter" not in text and "Logg inn i" not in text
@@ -148,5 +160,11 @@ async def test_f9_switches_the_sign_in_screens_language(demo_portal: EmbeddedPor
         await wait_for(pilot, lambda: app.screen.failed, what="denied")  # type: ignore[attr-defined]
         english = screen_text(app)
         await pilot.press("f9")
-        await wait_for(pilot, lambda: screen_text(app) != english and "Logg inn i" in screen_text(app), what="nb")
-        assert "Sign in" not in screen_text(app) and "Enter" in screen_text(app)
+        await wait_for(
+            pilot,
+            lambda: (
+                "Logg inn i" in screen_text(app) and "Sign in" not in screen_text(app) and "Enter" in screen_text(app)
+            ),
+            what="title and status in bokmål",
+        )
+        assert screen_text(app) != english

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.css.query import NoMatches
-from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker
 
@@ -20,6 +20,7 @@ from ..client.models import Absence, Target
 from ..host import ReportsFailures
 from ..i18n import short_datetime, t
 from ..safetext import safe_text
+from ..widgets.footer import Footer
 from .dialogs import Dialog
 
 if TYPE_CHECKING:

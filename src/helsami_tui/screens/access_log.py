@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 from textual.worker import Worker
 
 from ..access_texts import basis_text, what_text
@@ -27,6 +27,7 @@ from ..client.models import AccessEntry, Page, Target
 from ..host import ReportsFailures
 from ..i18n import short_datetime, t
 from ..safetext import safe_text
+from ..widgets.footer import Footer
 from ..widgets.virtual_list import Column, Row, VirtualList
 from .targets import Picked, StaffPicker
 

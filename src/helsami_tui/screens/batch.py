@@ -15,7 +15,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Footer, OptionList, Static, TextArea
+from textual.widgets import OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from ..actions import with_ids
@@ -28,6 +28,7 @@ from ..marks import Marks
 from ..refusals import error_text, reason_text
 from ..safetext import safe_text
 from ..templates import PATIENT, fill
+from ..widgets.footer import Footer
 from .dialogs import Dialog
 from .reply_text import signature_of
 from .targets import BatchTargetPicker, Picked

@@ -9,11 +9,12 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from ..actions import with_ids
 from ..host import ReportsFailures
 from ..i18n import t
+from ..widgets.footer import Footer
 from .dialogs import Dialog
 
 if TYPE_CHECKING:

@@ -10,11 +10,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from ..actions import with_ids
 from ..client.models import InboxItem, Thread
 from ..i18n import t
+from ..widgets.footer import Footer
 from .dialogs import Dialog
 
 

@@ -10,11 +10,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from ..i18n import t
 from ..sources import Query
+from ..widgets.footer import Footer
 from .dialogs import Dialog
 
 # The choices of filter and sort, in the order t / s / o / F6 cycle through them (the first is the default).

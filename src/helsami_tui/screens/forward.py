@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.css.query import NoMatches
-from textual.widgets import Footer, Input, OptionList, Static, TextArea
+from textual.widgets import Input, OptionList, Static, TextArea
 
 from ..actions import with_ids
 from ..client.errors import NotFound, NotSupported
@@ -18,6 +18,7 @@ from ..client.models import InboxItem, Target, order_targets
 from ..host import ReportsFailures
 from ..i18n import t
 from ..safetext import safe_text
+from ..widgets.footer import Footer
 from .dialogs import Dialog
 from .targets import fill_targets, filter_targets, target_kind
 

@@ -9,10 +9,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from ..actions import with_ids
 from ..i18n import t, translate_description
+from ..widgets.footer import Footer
 
 KEY_NAMES = {
     "question_mark": "?",

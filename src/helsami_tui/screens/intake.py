@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.css.query import NoMatches
-from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 
 from ..actions import with_ids
 from ..client.errors import ClientError, NotFound, NotSupported
@@ -27,6 +27,7 @@ from ..i18n import t
 from ..refusals import error_text
 from ..safetext import safe_text
 from ..sources import Query
+from ..widgets.footer import Footer
 from ..widgets.virtual_list import VirtualList
 from .dialogs import Dialog
 from .forward import targets_for

@@ -15,7 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.css.query import NoMatches
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, OptionList, Select, Static
+from textual.widgets import Input, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from ..actions import with_ids
@@ -24,6 +24,7 @@ from ..client.models import EDU_TOPICS, InboxItem, LibraryDocument
 from ..host import ReportsFailures
 from ..i18n import t
 from ..safetext import safe_text
+from ..widgets.footer import Footer
 
 if TYPE_CHECKING:
     from ..host import AppHost

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from ..actions import with_ids
 from ..client.errors import ClientError
@@ -18,6 +18,7 @@ from ..host import ReportsFailures
 from ..i18n import t, tn
 from ..safetext import safe_text
 from ..widgets.bigcode import big
+from ..widgets.footer import Footer
 
 if TYPE_CHECKING:
     from ..host import AppHost

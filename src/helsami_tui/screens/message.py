@@ -9,11 +9,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from ..actions import with_ids
 from ..i18n import t
 from ..safetext import safe_text
+from ..widgets.footer import Footer
 
 
 class MessageScreen(Screen[None]):

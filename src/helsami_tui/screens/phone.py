@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
-from textual.widgets import Footer, Input, OptionList, Static, TextArea
+from textual.widgets import Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 from textual.worker import Worker
 
@@ -25,6 +25,7 @@ from ..client.models import PatientSummary, PhoneMessageResult, Target
 from ..host import ReportsFailures
 from ..i18n import short_date, t, tn
 from ..safetext import safe_text
+from ..widgets.footer import Footer
 from .dialogs import Dialog
 from .forward import fill_targets, filter_targets
 

@@ -9,13 +9,14 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from ..actions import with_ids
 from ..client.models import Pool
 from ..i18n import t, tn
 from ..safetext import safe_text
+from ..widgets.footer import Footer
 from .dialogs import Dialog
 
 

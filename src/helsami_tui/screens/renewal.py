@@ -11,13 +11,14 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from ..actions import with_ids
 from ..client.models import Target
 from ..client.reviews import Reason, RenewalReview, RenewalWarning
 from ..i18n import CATALOGS, current_language, format_number, t, tn
 from ..safetext import safe_text
+from ..widgets.footer import Footer
 from .decision import DecisionScreen, PhysicianPicker, date_text, heading
 from .dialogs import Dialog
 from .item_text import on_behalf_text

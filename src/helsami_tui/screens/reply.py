@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.css.query import NoMatches
-from textual.widgets import Footer, OptionList, Static, TextArea
+from textual.widgets import OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 from textual.worker import Worker
 
@@ -24,6 +24,7 @@ from ..i18n import current_language, t
 from ..safetext import safe_text
 from ..templates import Template, fill, offered
 from ..widgets.attachments import AttachmentsArea
+from ..widgets.footer import Footer
 from .dialogs import Dialog
 from .reply_text import answered_message, signature_of, standard_templates
 from .stack import DraftKept, ItemList, item_list

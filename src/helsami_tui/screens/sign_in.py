@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from ..client.auth import DeviceFlow, Tokens, poll_device_flow, start_device_flow
 from ..client.errors import ClientError, Offline, SignInError
@@ -25,6 +25,7 @@ from ..i18n import t, tn
 from ..refusals import error_text
 from ..safetext import safe_text
 from ..widgets.bigcode import big
+from ..widgets.footer import Footer
 
 
 class SignInScreen(ReportsFailures, Screen[Tokens]):

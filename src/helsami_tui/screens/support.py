@@ -12,7 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from ..actions import with_ids
 from ..client.errors import ClientError
@@ -21,6 +21,7 @@ from ..host import ReportsFailures
 from ..i18n import format_age, format_datetime, t, tn
 from ..refusals import error_text, reason_text
 from ..safetext import safe_text
+from ..widgets.footer import Footer
 
 if TYPE_CHECKING:
     from ..host import AppHost

@@ -13,13 +13,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.css.query import NoMatches
-from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ..client.models import Target
 from ..host import ReportsFailures
 from ..i18n import t
 from ..safetext import safe_text
+from ..widgets.footer import Footer
 from .dialogs import Dialog
 
 if TYPE_CHECKING:

@@ -6,7 +6,8 @@ availability may have changed. At start-up the inbox's bindings are refreshed th
 they show the same keys, and each rebuild (20-35 ms) held up the first row behind it. This footer
 asks Textual's for the same keys, descriptions and states, and rebuilds only when they differ from
 what it shows (several refreshes before a rebuild are one rebuild): it looks the same, it is only
-not rebuilt for nothing.
+not rebuilt for nothing. Its keys get their final compact look before they are mounted, so a
+rebuild styles each key once.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from textual.widgets import Footer as TextualFooter
+from textual.widgets._footer import FooterKey
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
@@ -48,7 +50,21 @@ class Footer(TextualFooter):
 
     def compose(self) -> ComposeResult:
         self._shown = self._showing()
-        yield from super().compose()
+        for widget in super().compose():
+            if isinstance(widget, FooterKey):
+                self._settle_compact(widget)
+            yield widget
+
+    def _settle_compact(self, key: FooterKey) -> None:
+        """Give a new key its final compact look before it is mounted. Textual's key starts compact
+        (its class added at mount) and, bound to the footer's setting, is made not compact just after:
+        every key was styled three times at each rebuild instead of once (44 stylings instead of
+        15 when a mark changes the footer's keys). The same end state: a key bound to the footer's
+        `compact` takes the footer's; the command palette's key (not bound) keeps the key's default."""
+        bound = "compact" in (key._reactive_connect or {})  # noqa: SLF001 - what data_bind left to do at mount
+        compact = self.compact if bound else True  # else what a key starts with (`FooterKey.compact`)
+        key.set_reactive(FooterKey.compact, compact)
+        key.set_class(compact, "-compact", update=False)
 
     def bindings_changed(self, screen: Screen[Any]) -> None:
         self._bindings_ready = True
