@@ -73,6 +73,12 @@ def reference_time(value: str) -> dt.datetime | None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.reference = reference_time(config.getoption("--reference-time"))  # type: ignore[attr-defined]
+    # What the app keeps in the user's cache directory (the keyring backend it found) stays out of
+    # the home of whoever runs the suite, and every run starts without it.
+    if "HELSAMI_TEST_CACHE" not in os.environ:
+        import tempfile
+
+        os.environ["HELSAMI_TEST_CACHE"] = os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="helsami-cache-")
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -180,7 +180,7 @@ async def _login_cli(settings: Settings) -> int:
     from .client.auth import TokenStore
     from .client.errors import ClientError
 
-    store = TokenStore()
+    store = TokenStore(discover=True)  # the explicit set-up: choose the keyring anew
     try:
         tokens = await _device_sign_in(settings)
     except ClientError as e:

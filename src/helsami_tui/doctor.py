@@ -334,7 +334,7 @@ def run_checks(
     if store is None:
         from .client.auth import TokenStore
 
-        store = TokenStore()
+        store = TokenStore(discover=True)  # what is usable now, not what was last time
     if not portal:
         report.add("doctor.portal", FAIL, t("doctor.portal_none"))
     else:

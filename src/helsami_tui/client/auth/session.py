@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Literal
 
 import httpx
@@ -117,7 +118,10 @@ class TokenStore:
     no usable keyring backend exists. `memory_only` tells the app to say so to the user once
     (they will have to sign in again next time). Never writes tokens to disk itself."""
 
-    def __init__(self, backend: Any | None = None, service: str = KEYRING_SERVICE) -> None:
+    def __init__(self, backend: Any | None = None, service: str = KEYRING_SERVICE, *, discover: bool = False) -> None:
+        """`backend`: this keyring backend instead of the system's (`system_keyring`); `discover`:
+        look for the system's anew rather than take the one found last time (`helsami-tui doctor`
+        and `login`)."""
         self.service = service
         self._memory: dict[str, str] = {}
         self._backend: Any | None = None
@@ -127,10 +131,7 @@ class TokenStore:
         self.reason: KeyringReason = ""
         self.reason_detail = ""
         try:
-            import keyring
-            import keyring.errors
-
-            kr = backend if backend is not None else keyring.get_keyring()
+            kr = backend if backend is not None else system_keyring(discover=discover)
         except Exception as e:  # keyring missing or broken: memory only
             self.reason, self.reason_detail = "missing", type(e).__name__
             return
@@ -192,6 +193,64 @@ class TokenStore:
 
                 if not isinstance(e, keyring.errors.PasswordDeleteError):
                     self._fall_back(e)
+
+
+REMEMBERED_BACKEND = "keyring-backend"
+"""The file, in the user's cache directory, naming the keyring backend found last time (its class,
+`module.Class`): no token, no secret."""
+
+
+def remembered_backend_path() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("helsami-tui", appauthor=False)) / REMEMBERED_BACKEND
+
+
+def system_keyring(*, discover: bool = False) -> Any:
+    """The system keyring backend, as keyring would choose it, without its discovery at every start.
+
+    keyring's own choice (`keyring.get_keyring()`) first loads every installed backend to ask each
+    how suitable it is: 60-75 ms of imports on an idle Linux machine (the macOS backend's look-up of
+    its library spawns `ldconfig`), 0.5 s and more on a busy one, before the session can be read and
+    any request leave. So the backend found is remembered (its class name, in the user's cache
+    directory) and the next start loads that class alone, if it is still usable (keyring's own
+    `load_keyring`, which asks it); otherwise, or with `discover`, keyring chooses again and the
+    choice is remembered. A backend named by `PYTHON_KEYRING_BACKEND` or keyring's configuration
+    file is taken as keyring takes it. A chain of several backends is not remembered (loading it is
+    a discovery)."""
+    import keyring
+    import keyring.core
+
+    configured = keyring.core.load_env() or keyring.core.load_config()
+    if configured is not None:
+        return configured
+    path = remembered_backend_path()
+    if not discover:
+        try:
+            name = path.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError):
+            name = ""
+        if name:
+            try:
+                return keyring.core.load_keyring(name)
+            except Exception:  # gone, no longer usable (D-Bus away, ...): choose again
+                pass
+    kr = keyring.get_keyring()
+    cls = type(kr)
+    name = f"{cls.__module__}.{cls.__qualname__}"
+    from keyring.backends import chainer
+
+    try:
+        if isinstance(kr, chainer.ChainerBackend):
+            path.unlink(missing_ok=True)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(name + "\n", encoding="utf-8")
+            tmp.replace(path)
+    except OSError as e:  # a read-only home: keyring chooses at every start
+        log.info("could not remember the keyring backend (%s)", type(e).__name__)
+    return kr
 
 
 def _unusable(kr: Any) -> bool:
