@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events, work
@@ -17,7 +18,7 @@ from .actions import translate_bindings, with_ids
 from .client.api import PortalClient
 from .client.errors import AccessDenied, ClientError, Conflict, NotSignedIn, Offline
 from .client.events import Event, follow_events
-from .client.models import InboxItem, Me
+from .client.models import InboxItem, Me, Pools
 from .collector import FullCollections
 from .config import Settings
 from .failures import conflict_text, describe_error, drop_request, unreported
@@ -88,7 +89,7 @@ class HelsamiApp(ShellApp):
         self.last_input = time.monotonic()
         self.locked = False
         self._event_task: asyncio.Task[Any] | None = None
-        self._early: tuple[asyncio.Future[Me], asyncio.Future[list[Any]]] | None = None
+        self._early: tuple[asyncio.Future[Me], asyncio.Future[Pools]] | None = None
         self._early_sent = early
         self._early_page: asyncio.Future[Any] | None = None
         register_themes(self)
@@ -216,7 +217,9 @@ class HelsamiApp(ShellApp):
             unreported(first)  # a failure is the screen's to report
             self.push_screen(InboxScreen(pools=pools, first_page=first))
             # Only inbox users follow the stream: for others every event would be a refused read.
-            self._event_task = asyncio.create_task(self._follow())
+            # It starts where the inboxes were read, before the first page: a change made after
+            # the page was read and before the stream opened is not missed.
+            self._event_task = asyncio.create_task(self._follow(pools))
         return True
 
     async def on_unmount(self) -> None:
@@ -260,12 +263,18 @@ class HelsamiApp(ShellApp):
         return super().push_screen(screen, *args, **kwargs)
 
     # -- live events --------------------------------------------------------------------------
-    async def _follow(self) -> None:
+    async def _follow(self, pools: Awaitable[Any] | None = None) -> None:
         def on_state(online: bool) -> None:
             self.mark_online(online)
 
+        since: str | None = None
+        if pools is not None:
+            try:
+                since = getattr(await pools, "events_from", None)
+            except Exception:  # noqa: BLE001 - the inbox reports a failed $pools; the stream starts from now
+                since = None
         try:
-            await follow_events(self.client, self._on_event, on_state=on_state)
+            await follow_events(self.client, self._on_event, since, on_state=on_state)
         except (NotSignedIn, AccessDenied):
             return
 

@@ -26,7 +26,7 @@ from .client.errors import NotSignedIn
 if TYPE_CHECKING:
     from .client.api import PortalClient
     from .client.auth import Tokens
-    from .client.models import InboxItem, Me, Page, Pool
+    from .client.models import InboxItem, Me, Page, Pools
     from .sources import Query
 
 T = TypeVar("T")
@@ -38,7 +38,7 @@ class EarlyStart:
     """The answers of the start-up requests, as they come (set on the thread)."""
 
     whoami: Sent[Me] = field(default_factory=Sent)
-    pools: Sent[list[Pool]] = field(default_factory=Sent)
+    pools: Sent[Pools] = field(default_factory=Sent)
     # None when the terminal's height is not known here (the app asks once it is laid out)
     first_page: Sent[tuple[Query, Page[InboxItem]]] | None = None
 
@@ -103,7 +103,7 @@ async def _ask(early: EarlyStart, client: PortalClient, terminal_height: int) ->
 
 
 async def _first_page(
-    client: PortalClient, who: asyncio.Future[Me], pools: asyncio.Future[list[Pool]], terminal_height: int
+    client: PortalClient, who: asyncio.Future[Me], pools: asyncio.Future[Pools], terminal_height: int
 ) -> tuple[Query, Page[InboxItem]]:
     """The first page as the app asks for it once the inboxes are in (opening.opening_page), for a
     user the app opens the inbox for."""

@@ -21,7 +21,7 @@ from helsami_tui.screens.reply import ReplyScreen
 from helsami_tui.screens.result import ResultScreen
 
 from .test_decisions import find, open_item, type_and_enter
-from .test_workflows import make_app, notes_of, open_new_thread, thread_text, wait_for, whoami, widget_text
+from .test_workflows import inbox_ready, make_app, notes_of, open_new_thread, thread_text, wait_for, whoami, widget_text
 
 SIZE = (140, 44)
 
@@ -214,3 +214,32 @@ async def test_a_new_message_to_the_patient_can_be_started_from_a_result(demo_po
         assert s.item.is_open and s.item.business_status != "released"  # nothing decided by it
         assert thread_pane(s).count("når legen har sett på svaret") == 1
     await app.client.aclose()
+
+
+async def test_a_decision_screen_opened_from_an_older_copy_of_the_item_shows_its_notes_as_they_are(
+    demo_portal: EmbeddedPortal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The list's copy of an item can be older than a note written while the list was read (its
+    event is then already past); the screen reads the item again with its review."""
+    import asyncio
+
+    from helsami_tui import app as app_module
+    from helsami_tui.screens import item_screen
+
+    async def no_stream(*_a: object, **_k: object) -> None:
+        await asyncio.Event().wait()  # the event stream does not bring the change here
+
+    monkeypatch.setattr(app_module, "follow_events", no_stream)
+
+    tid, user = decision_item(demo_portal, "result")
+    app = await make_app(demo_portal, user)
+    async with app.run_test(size=SIZE) as pilot:
+        await inbox_ready(app, pilot)
+        older = await app.client.task(tid, now=app.now())
+        await app.client.add_note(older, text="Skrevet mens lista ble lest.")
+        app.push_screen(item_screen(older))
+        await wait_for(pilot, lambda: isinstance(app.screen, ResultScreen), what="result screen")
+        s = app.screen
+        assert isinstance(s, ResultScreen)
+        await wait_for(pilot, lambda: s.review is not None, what="review loaded")
+        await wait_for(pilot, lambda: "Skrevet mens lista" in widget_text(s.query_one("#notes")), what="the new note")

@@ -274,8 +274,9 @@ async def notifications(request: Request) -> Response:
 
 async def pools(request: Request) -> Response:
     p = await principal(request)
-    data = await run_in_threadpool(reads.pools_overview, portal_of(request).store, p)
-    return JSONResponse({"pools": data})
+    data, position = await run_in_threadpool(reads.pools_and_position, portal_of(request).store, p)
+    # `events`: the event stream's position before the counts were read (follow it from there).
+    return JSONResponse({"pools": data, "events": str(position)})
 
 
 async def whoami(request: Request) -> Response:

@@ -288,9 +288,17 @@ def _log_search(
 
 def pools_overview(store: Store, p: Principal) -> list[dict[str, Any]]:
     """The caller's inboxes with counts of waiting, urgent and overdue items (no patient data)."""
+    return pools_and_position(store, p)[0]
+
+
+def pools_and_position(store: Store, p: Principal) -> tuple[list[dict[str, Any]], int]:
+    """`pools_overview`, and the number of the last event before it was read: a client that
+    follows the event stream from there (`Last-Event-ID`) misses no change made after what it
+    read next (its first page), however late its stream opens."""
     access.require_role(p, *access.INBOX_ROLES, what="see inboxes")
     out = []
     with store.read() as tx:
+        position = tx.last_event_seq()  # first: every change after it is in the stream from here
         services = tx.get_many(f"HealthcareService/{sid}" for sid in sorted(p.pools))
         # From the counters kept with every change (store.tally), never a pass over the pool: waiting
         # (still owned by the pool), urgent and overdue (open items, whoever holds them).
@@ -313,7 +321,7 @@ def pools_overview(store: Store, p: Principal) -> list[dict[str, Any]]:
             "overdue": int(row[2] or 0),
         },
     )
-    return out
+    return out, position
 
 
 def break_the_glass(store: Store, p: Principal, patient_id: str, reason: str) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from .models import (
     Observation,
     Page,
     PatientSummary,
-    Pool,
+    Pools,
     PortalStatus,
     Proxy,
     Queue,
@@ -114,11 +114,10 @@ class Reading(Transport):
         self._profile = (me.resource, profile)
         return profile
 
-    async def pools(self) -> list[Pool]:
+    async def pools(self) -> Pools:
         """The caller's inboxes with counts; the first entry (personal, empty id) counts the
-        caller's own open items."""
-        data = await self.get("$pools")
-        return [Pool.from_fhir(p) for p in data.get("pools") or [] if isinstance(p, dict)]
+        caller's own open items. With the event stream's position before they were read."""
+        return Pools.from_fhir(await self.get("$pools"))
 
     # -- the inbox ---------------------------------------------------------------------------
 

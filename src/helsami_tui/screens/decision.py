@@ -100,7 +100,20 @@ class DecisionScreen(ItemScreen):
                 self.happ.report(e)
             self.render_thread()
 
-        await asyncio.gather(self._load_patient(), read_review(), read_thread())
+        async def read_item() -> None:
+            # The item as it is now: the one the list held may be older than a change (a note, a
+            # pend) made while the list was read, and the notes above the review are the item's.
+            try:
+                fresh = await client.task(self.item.id, now=self.happ.now())
+            except ClientError:
+                return  # the review's own request says what is wrong
+            if fresh.version > self.item.version and not self._gone():
+                self.item = fresh
+                self.render_state()
+                self.render_context()
+                self.refresh_bindings()
+
+        await asyncio.gather(self._load_patient(), read_review(), read_thread(), read_item())
 
     def render_context(self) -> None:
         """The review (in place of the generic clinical panel)."""

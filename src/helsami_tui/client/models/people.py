@@ -75,6 +75,21 @@ class PatientSummary(_Model):
         return age_on(self.birth_date, today)
 
 
+class Pools(list["Pool"]):
+    """The caller's inboxes (from /fhir/$pools), with the event stream's position before they were
+    read (`events_from`, None when the portal gives none): following the stream from there
+    (`Last-Event-ID`), no change made after the inbox's first page was read is missed."""
+
+    events_from: str | None = None
+
+    @classmethod
+    def from_fhir(cls, data: Json) -> Pools:
+        out = cls(Pool.from_fhir(p) for p in data.get("pools") or [] if isinstance(p, dict))
+        position = data.get("events")
+        out.events_from = position if isinstance(position, str) and position.isascii() and position.isdigit() else None
+        return out
+
+
 class Pool(_Model):
     """An inbox with its counts (from /fhir/$pools). The personal entry has an empty id."""
 
