@@ -263,14 +263,14 @@ class HelsamiApp(ShellApp):
         return super().push_screen(screen, *args, **kwargs)
 
     # -- live events --------------------------------------------------------------------------
-    async def _follow(self, pools: Awaitable[Any] | None = None) -> None:
+    async def _follow(self, pools: Awaitable[Pools] | None = None) -> None:
         def on_state(online: bool) -> None:
             self.mark_online(online)
 
         since: str | None = None
         if pools is not None:
             try:
-                since = getattr(await pools, "events_from", None)
+                since = (await pools).events_from
             except Exception:  # noqa: BLE001 - the inbox reports a failed $pools; the stream starts from now
                 since = None
         try:

@@ -172,7 +172,7 @@ def test_pools_counts_equal_a_count_over_the_tasks(small_portal: EmbeddedPortal)
     moves on, the counters do not change)."""
     store = small_portal.store
     for p in _staff(small_portal):
-        got = reads.pools_overview(store, p)
+        got, _position = reads.pools_and_position(store, p)
         with store.read() as tx:
             rows = tx.conn.execute(
                 sa.select(task.c.pool, task.c.owner, task.c.status, task.c.priority_rank, task.c.deadline).where(

@@ -286,13 +286,9 @@ def _log_search(
     access.audit_many(tx, p, entries, interaction="search-type")
 
 
-def pools_overview(store: Store, p: Principal) -> list[dict[str, Any]]:
-    """The caller's inboxes with counts of waiting, urgent and overdue items (no patient data)."""
-    return pools_and_position(store, p)[0]
-
-
 def pools_and_position(store: Store, p: Principal) -> tuple[list[dict[str, Any]], int]:
-    """`pools_overview`, and the number of the last event before it was read: a client that
+    """The caller's inboxes with counts of waiting, urgent and overdue items (no patient data), and
+    the number of the last event before they were read: a client that
     follows the event stream from there (`Last-Event-ID`) misses no change made after what it
     read next (its first page), however late its stream opens."""
     access.require_role(p, *access.INBOX_ROLES, what="see inboxes")

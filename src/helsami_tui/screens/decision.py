@@ -107,11 +107,8 @@ class DecisionScreen(ItemScreen):
                 fresh = await client.task(self.item.id, now=self.happ.now())
             except ClientError:
                 return  # the review's own request says what is wrong
-            if fresh.version > self.item.version and not self._gone():
-                self.item = fresh
-                self.render_state()
-                self.render_context()
-                self.refresh_bindings()
+            if fresh.version > self.item.version:
+                self.happ.announce_item_changed(fresh)  # this screen and the list's copy take it
 
         await asyncio.gather(self._load_patient(), read_review(), read_thread(), read_item())
 

@@ -86,7 +86,8 @@ class Pools(list["Pool"]):
     def from_fhir(cls, data: Json) -> Pools:
         out = cls(Pool.from_fhir(p) for p in data.get("pools") or [] if isinstance(p, dict))
         position = data.get("events")
-        out.events_from = position if isinstance(position, str) and position.isascii() and position.isdigit() else None
+        ok = isinstance(position, str) and 0 < len(position) <= 18 and position.isascii() and position.isdigit()
+        out.events_from = position if ok else None  # as the portal takes a Last-Event-ID
         return out
 
 
